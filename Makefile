@@ -1,0 +1,65 @@
+# One target per thing a person does. `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# A local PostgreSQL database for the test suite (trust auth on 127.0.0.1).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mien
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+# `make run` is a development server: DEBUG on, SQLite, tasks in-process, unless the environment says otherwise.
+RUN_ENV := DEBUG=$${DEBUG:-1}
+
+.PHONY: run test worker beat bench train evaluate crawl catalogue migrate install install-dev services browser clean
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+migrate: install
+	$(RUN_ENV) $(PY) manage.py migrate --no-input
+
+catalogue: migrate
+	$(RUN_ENV) $(PY) manage.py import_catalogue
+
+run: catalogue
+	@echo "Mien on http://$(HOST):$(PORT)/"
+	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+worker: install
+	$(PY) -m celery -A webapp worker --loglevel=INFO --concurrency=$${CONCURRENCY:-2}
+
+beat: install
+	$(PY) -m celery -A webapp beat --loglevel=INFO
+
+services:
+	bash scripts/ensure_services.sh
+
+browser:
+	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: install-dev services browser
+	DATABASE_URL=$(TEST_DATABASE_URL) MIEN_TEST_REDIS_URL=$(TEST_REDIS_URL) MIEN_REQUIRE_SERVICES=1 \
+		$(PY) -m pytest
+
+bench: install-dev
+	$(PY) -m bench
+
+train: install
+	$(PY) manage.py train_emotion_model --arch $${ARCH:-mien_vgg} --epochs $${EPOCHS:-30} $${RESUME:+--resume}
+
+evaluate: install
+	$(PY) manage.py evaluate_emotion_model --data ../shared/data/fer2013/public_test.npz
+
+clean:
+	rm -rf $(VENV) .pytest_cache staticfiles

@@ -1,0 +1,75 @@
+"""Emotion networks (pure Keras, no Django).
+
+Every network takes raw pixels, float32 [N, 48, 48, 1] in 0..255, and rescales inside the
+model, so callers never need to know the normalisation. Outputs are softmax over the seven
+FER2013 classes.
+
+- ``paper_cnn``: Table 1 of the paper. The table says 3x3 kernels, but its printed output sizes
+  (42, 36, 18, 12, 6, 3) only follow from 7x7 *valid* convolutions (48-6=42, 42-6=36, pool 18,
+  18-6=12, 12-6=6, pool 3), so we use 7x7 valid kernels to reproduce the table's shapes.
+- ``mien_vgg``: the model we ship: a VGG-style net with batch norm, four stages of two 3x3
+  convolutions, global average pooling and dropout; about 1.2M parameters, cheap enough to serve
+  on one CPU thread.
+"""
+
+from __future__ import annotations
+
+from .labels import EMOTIONS, FACE_SIZE
+
+NUM_CLASSES = len(EMOTIONS)
+
+
+def _keras():
+    # Imported lazily so that importing this module never starts TensorFlow.
+    import keras
+
+    return keras
+
+
+def paper_cnn() -> "keras.Model":
+    """The paper's 8-layer CNN (Table 1): conv64, conv128, pool, conv256, conv256, pool, FC512, FC7."""
+    keras = _keras()
+    layers = keras.layers
+    inputs = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="pixels")
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    x = layers.Conv2D(64, 7, activation="relu", name="conv1")(x)  # 42x42
+    x = layers.Conv2D(128, 7, activation="relu", name="conv2")(x)  # 36x36
+    x = layers.MaxPooling2D(2, name="pool1")(x)  # 18x18
+    x = layers.Conv2D(256, 7, activation="relu", name="conv3")(x)  # 12x12
+    x = layers.Conv2D(256, 7, activation="relu", name="conv4")(x)  # 6x6
+    x = layers.MaxPooling2D(2, name="pool2")(x)  # 3x3
+    x = layers.Flatten()(x)
+    x = layers.Dense(512, activation="relu", name="fc1")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="fc2")(x)
+    return keras.Model(inputs, outputs, name="paper_cnn")
+
+
+def mien_vgg(width: int = 32, dropout: float = 0.4) -> "keras.Model":
+    """VGG-style net with batch norm: 4 stages x 2 convs (width, 2w, 4w, 8w), GAP, dropout, FC7."""
+    keras = _keras()
+    layers = keras.layers
+    inputs = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="pixels")
+    # Per-image standardisation would undo histogram equalisation; a fixed affine map is enough.
+    x = layers.Rescaling(1.0 / 127.5, offset=-1.0)(inputs)
+    for stage, filters in enumerate((width, width * 2, width * 4, width * 8), start=1):
+        for conv in (1, 2):
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"s{stage}_conv{conv}")(x)
+            x = layers.BatchNormalization(name=f"s{stage}_bn{conv}")(x)
+            x = layers.ReLU(name=f"s{stage}_relu{conv}")(x)
+        x = layers.MaxPooling2D(2, name=f"s{stage}_pool")(x)  # 24, 12, 6, 3
+        if stage >= 3:
+            x = layers.SpatialDropout2D(0.1, name=f"s{stage}_drop")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(dropout)(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="classes")(x)
+    return keras.Model(inputs, outputs, name="mien_vgg")
+
+
+ARCHITECTURES = {"paper": paper_cnn, "mien_vgg": mien_vgg}
+
+
+def build(arch: str) -> "keras.Model":
+    try:
+        return ARCHITECTURES[arch]()
+    except KeyError:
+        raise ValueError(f"unknown architecture {arch!r}; choose from {sorted(ARCHITECTURES)}") from None

@@ -1,0 +1,188 @@
+"""The one seam that writes songs into the library.
+
+Everything that adds songs (catalogue import, crawler pipeline, Excel import) goes through
+``ingest_many``: an idempotent upsert keyed by (source, external_id) that merges a song seen via
+another source by normalised title + artist, unions tags, and writes labels of the caller's
+source without ever touching admin labels.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db import transaction
+
+from .emotion.labels import EMOTIONS
+from .models import EmotionLabel, Song, Tag, normalise_key
+
+log = logging.getLogger(__name__)
+
+LIBRARY_VERSION_KEY = "mien:library-version"
+SONG_FIELDS = ("title", "artist", "url", "embed_url", "audio_url", "popularity", "duration")
+
+
+@dataclass
+class IngestReport:
+    created: int = 0
+    updated: int = 0
+    merged: int = 0
+    dropped: list[tuple[int, str]] = field(default_factory=list)  # (item index, reason)
+
+    def __str__(self):
+        return (f"{self.created} new, {self.updated} updated, {self.merged} merged into another source's "
+                f"song, {len(self.dropped)} dropped")
+
+
+def bump_library_version() -> None:
+    """Tell every process that its cached tag matrix is stale."""
+    try:
+        cache.incr(LIBRARY_VERSION_KEY)
+    except ValueError:
+        cache.set(LIBRARY_VERSION_KEY, 1, timeout=None)
+
+
+def library_version() -> int:
+    return cache.get(LIBRARY_VERSION_KEY) or 0
+
+
+def validate_item(item: Mapping) -> str | None:
+    """Why an item cannot become a song, or None when it can."""
+    for key in ("source", "external_id", "title", "artist"):
+        if not str(item.get(key) or "").strip():
+            return f"missing {key}"
+    if item["source"] not in Song.Source.values:
+        return f"unknown source {item['source']!r}"
+    for emotion, confidence in (item.get("emotions") or {}).items():
+        if emotion not in EMOTIONS:
+            return f"unknown emotion {emotion!r}"
+        if not isinstance(confidence, (int, float)) or not 0 < confidence <= 1:
+            return f"confidence for {emotion} must be in (0, 1]"
+    return None
+
+
+def ensure_tags(names: Iterable[str], info: Mapping[str, Mapping] | None = None) -> dict[str, int]:
+    names = set(names)
+    info = info or {}
+    existing = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
+    Tag.objects.bulk_create(
+        [Tag(name=n, name_en=info.get(n, {}).get("en", ""), name_zh=info.get(n, {}).get("zh", ""),
+             kind=info.get(n, {}).get("kind", Tag.Kind.OTHER)) for n in names - existing.keys()],
+        ignore_conflicts=True)
+    return dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
+
+
+@transaction.atomic
+def ingest_many(items: list[Mapping], label_source: str = EmotionLabel.Source.CATALOGUE,
+                tag_info: Mapping[str, Mapping] | None = None) -> IngestReport:
+    """Upsert songs with their tags and ``label_source`` labels; all of it or none of it."""
+    report = IngestReport()
+    valid = []
+    for index, item in enumerate(items):
+        reason = validate_item(item)
+        if reason:
+            report.dropped.append((index, reason))
+            log.warning("dropped item %s: %s", index, reason)
+        else:
+            valid.append(item)
+    if not valid:
+        return report
+
+    by_source_id = {(s, e): (pk, k) for pk, s, e, k in
+                    Song.objects.values_list("id", "source", "external_id", "normalised_key")}
+    by_key = {key: pk for pk, key in by_source_id.values()}
+    ident_by_pk = {pk: ident for ident, (pk, _key) in by_source_id.items()}
+
+    new_songs: dict[tuple[str, str], Song] = {}
+    targets: list[tuple[Mapping, tuple[str, str]]] = []  # item -> (source, external_id) of its song
+    updates: dict[int, Mapping] = {}
+    for item in valid:
+        ident = (item["source"], str(item["external_id"]))
+        key = normalise_key(item["title"], item["artist"])
+        if ident in by_source_id:
+            updates[by_source_id[ident][0]] = item
+            targets.append((item, ident))
+        elif key in by_key:  # the same song from another source: merge, keep the first one's fields
+            pk = by_key[key]
+            ident = ident_by_pk[pk] if pk else None  # None: created earlier in this batch
+            targets.append((item, ident))
+            report.merged += 1
+        elif ident in new_songs:
+            targets.append((item, ident))
+        else:
+            song = Song(source=ident[0], external_id=ident[1], normalised_key=key,
+                        **{f: _clean(f, item.get(f)) for f in SONG_FIELDS})
+            new_songs[ident] = song
+            by_key[key] = None  # later duplicates in this batch merge into it
+            targets.append((item, ident))
+
+    Song.objects.bulk_create(new_songs.values(), batch_size=1000)
+    report.created = len(new_songs)
+    ids = {(s, e): pk for pk, s, e in Song.objects.filter(
+        source__in={i[0] for i in new_songs}, external_id__in={i[1] for i in new_songs}
+    ).values_list("id", "source", "external_id")} if new_songs else {}
+    ids.update({i: v[0] for i, v in by_source_id.items()})
+    # Songs merged into a song created in this same batch find it by key.
+    key_to_ident = {song.normalised_key: ident for ident, song in new_songs.items()}
+
+    changed = []
+    for song in Song.objects.filter(id__in=updates):
+        item = updates[song.id]
+        dirty = False
+        for f in SONG_FIELDS:
+            value = _clean(f, item.get(f))
+            if value not in (None, "") and getattr(song, f) != value:
+                setattr(song, f, value)
+                dirty = True
+        if dirty:
+            song.normalised_key = normalise_key(song.title, song.artist)
+            changed.append(song)
+    Song.objects.bulk_update(changed, [*SONG_FIELDS, "normalised_key"], batch_size=500)
+    report.updated = len(changed)
+
+    tag_ids = ensure_tags({t for item in valid for t in item.get("tags") or ()}, tag_info)
+    through_rows, labels, labelled_songs = [], [], set()
+    for item, ident in targets:
+        if ident is None:
+            ident = key_to_ident[normalise_key(item["title"], item["artist"])]
+        song_id = ids[ident]
+        through_rows += [Song.tags.through(song_id=song_id, tag_id=tag_ids[t]) for t in set(item.get("tags") or ())]
+        if "emotions" in item:
+            labelled_songs.add(song_id)
+            labels += [EmotionLabel(song_id=song_id, emotion=e, source=label_source, confidence=float(c))
+                       for e, c in item["emotions"].items()]
+    Song.tags.through.objects.bulk_create(through_rows, ignore_conflicts=True, batch_size=2000)
+    if label_source == EmotionLabel.Source.ADMIN:
+        raise ValueError("admin labels are written by curators, not by ingest")
+    # This source's labels for these songs become exactly what the items say.
+    for chunk in _chunks(sorted(labelled_songs), 900):
+        EmotionLabel.objects.filter(song_id__in=chunk, source=label_source).delete()
+    merged = {}
+    for label in labels:  # a song merged from two items keeps the stronger confidence per emotion
+        k = (label.song_id, label.emotion)
+        if k not in merged or merged[k].confidence < label.confidence:
+            merged[k] = label
+    EmotionLabel.objects.bulk_create(merged.values(), batch_size=2000)
+    transaction.on_commit(bump_library_version)
+    return report
+
+
+def ingest(item: Mapping, **kwargs) -> IngestReport:
+    return ingest_many([item], **kwargs)
+
+
+def _clean(field_name: str, value):
+    if value in (None, ""):
+        return None if field_name in ("popularity", "duration") else ""
+    if field_name == "popularity":
+        return max(0, min(100, int(value)))
+    if field_name == "duration":
+        return float(value)
+    return str(value).strip()[:500 if field_name.endswith("url") else 300]
+
+
+def _chunks(seq, size):
+    for i in range(0, len(seq), size):
+        yield seq[i:i + size]

@@ -1,0 +1,205 @@
+"""The song library and what people do with it."""
+
+import re
+import unicodedata
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .emotion.labels import EMOTIONS
+
+EMOTION_CHOICES = [
+    ("angry", _("Angry")),
+    ("disgust", _("Disgust")),
+    ("fear", _("Fear")),
+    ("happy", _("Happy")),
+    ("sad", _("Sad")),
+    ("surprise", _("Surprise")),
+    ("neutral", _("Neutral")),
+]
+assert tuple(key for key, _label in EMOTION_CHOICES) == EMOTIONS
+EMOTION_LABELS = dict(EMOTION_CHOICES)
+
+# The paper's rule: three typical songs per emotion.
+TYPICAL_SONGS_PER_EMOTION = 3
+
+
+def normalise_key(title: str, artist: str) -> str:
+    """Title + artist folded for duplicate detection across sources."""
+
+    def fold(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text or "").casefold()
+        return re.sub(r"[\W_]+", "", text)
+
+    return f"{fold(title)}|{fold(artist)}"
+
+
+class Tag(models.Model):
+    class Kind(models.TextChoices):
+        MOOD = "mood", _("mood")
+        GENRE = "genre", _("genre")
+        SCENE = "scene", _("scene")
+        LANGUAGE = "language", _("language")
+        ERA = "era", _("era")
+        INSTRUMENT = "instrument", _("instrument")
+        ENERGY = "energy", _("energy")
+        OTHER = "other", _("other")
+
+    name = models.SlugField(max_length=64, unique=True)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=100, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.OTHER)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        from django.utils.translation import get_language
+
+        if (get_language() or "").startswith("zh") and self.name_zh:
+            return self.name_zh
+        return self.name_en or self.name
+
+
+class SongQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Song(models.Model):
+    class Source(models.TextChoices):
+        NETEASE = "netease", "NetEase Cloud Music"
+        DEEZER = "deezer", "Deezer"
+        SPOTIFY = "spotify", "Spotify"
+        JAMENDO = "jamendo", "Jamendo"
+        MANUAL = "manual", _("manual")
+
+    source = models.CharField(max_length=16, choices=Source.choices)
+    external_id = models.CharField(max_length=64)
+    title = models.CharField(max_length=300)
+    artist = models.CharField(max_length=300)
+    normalised_key = models.CharField(max_length=600, db_index=True, editable=False)
+    url = models.URLField(_("public page"), max_length=500, blank=True)
+    embed_url = models.URLField(_("embeddable player"), max_length=500, blank=True)
+    audio_url = models.URLField(_("direct audio"), max_length=500, blank=True)
+    popularity = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration = models.FloatField(_("duration (s)"), null=True, blank=True)
+    lyrics = models.TextField(blank=True)
+    tags = models.ManyToManyField(Tag, related_name="songs", blank=True)
+    is_active = models.BooleanField(_("in library"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SongQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="song_source_id_unique")]
+        ordering = ["artist", "title"]
+
+    def __str__(self):
+        return f"{self.title} - {self.artist}"
+
+    def save(self, *args, **kwargs):
+        self.normalised_key = normalise_key(self.title, self.artist)
+        super().save(*args, **kwargs)
+
+
+class EmotionLabel(models.Model):
+    """One emotion a song serves, from one source. Admin labels outrank model and catalogue ones."""
+
+    class Source(models.TextChoices):
+        CATALOGUE = "catalogue", _("catalogue")
+        MODEL = "model", _("model")
+        ADMIN = "admin", _("admin")
+
+    # Higher wins: a song's effective labels are those of its highest-ranked source.
+    PRIORITY = {Source.CATALOGUE: 0, Source.MODEL: 1, Source.ADMIN: 2}
+
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="labels")
+    emotion = models.CharField(max_length=16, choices=EMOTION_CHOICES)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    confidence = models.FloatField(default=1.0)
+    labelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    labelled_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["song", "emotion", "source"], name="label_song_emotion_source_unique"),
+            models.CheckConstraint(condition=models.Q(confidence__gte=0) & models.Q(confidence__lte=1),
+                                   name="label_confidence_0_1"),
+        ]
+        indexes = [models.Index(fields=["emotion", "source"])]
+
+    def __str__(self):
+        return f"{self.song} -> {self.emotion} ({self.source}, {self.confidence:.2f})"
+
+
+class TypicalSong(models.Model):
+    """One of a person's (at most three) typical songs for an emotion: the paper's profile."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="typical_songs")
+    emotion = models.CharField(max_length=16, choices=EMOTION_CHOICES)
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "emotion", "song"], name="typical_unique")]
+        ordering = ["emotion", "created_at"]
+
+    def clean(self):
+        taken = TypicalSong.objects.filter(user=self.user, emotion=self.emotion).exclude(pk=self.pk).count()
+        if taken >= TYPICAL_SONGS_PER_EMOTION:
+            raise ValidationError(_("You already have three typical songs for this emotion; remove one first."))
+
+
+class Favourite(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites")
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "song"], name="favourite_unique")]
+        ordering = ["-created_at"]
+
+
+class Recognition(models.Model):
+    """The outcome of one snapshot: never the image itself."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="recognitions")
+    # Anonymous visitors own their recognitions through their session.
+    session_key = models.CharField(max_length=40, blank=True, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    emotion = models.CharField(max_length=16, choices=EMOTION_CHOICES, blank=True)
+    probabilities = models.JSONField(default=dict, blank=True)
+    face_count = models.PositiveSmallIntegerField(default=0)
+    face_box = models.JSONField(null=True, blank=True)
+    strategy = models.CharField(max_length=16, default="match")
+    songs = models.JSONField(default=list, blank=True)  # [{id, score, why}] in playlist order
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.id} {self.status} {self.emotion}"
+
+    def is_owned_by(self, request) -> bool:
+        if self.user_id is not None:
+            return request.user.is_authenticated and request.user.pk == self.user_id
+        return bool(self.session_key) and self.session_key == request.session.session_key

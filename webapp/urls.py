@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from webapp.views import api, pages
+
+api_patterns = ([
+    path("recognitions", api.recognitions, name="recognitions"),
+    path("recognitions/<uuid:recognition_id>", api.recognition, name="recognition"),
+    path("favourites", api.favourites, name="favourites"),
+    path("favourites/<int:song_id>", api.favourite, name="favourite"),
+    path("typical-songs", api.typical_songs, name="typical_songs"),
+    path("typical-songs/<str:emotion>/<int:song_id>", api.typical_song, name="typical_song"),
+], "api")
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("me/music/", pages.my_music, name="my_music"),
+    path("accounts/signup/", pages.signup, name="signup"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/", include(api_patterns)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

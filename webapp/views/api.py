@@ -1,0 +1,166 @@
+"""JSON API: snapshots in, recognitions and playlists out; saving songs."""
+
+import base64
+import json
+
+from django.conf import settings
+from django.db import IntegrityError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from recommender.models import EMOTION_LABELS, Favourite, Recognition, Song, TypicalSong
+from webapp.tasks import recognise_and_recommend
+
+# Magic numbers of the image formats we accept; the name and the declared type are not trusted.
+IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF", b"GIF87a", b"GIF89a", b"BM")
+
+
+def error(message, status):
+    return JsonResponse({"error": message}, status=status)
+
+
+def looks_like_image(data: bytes) -> bool:
+    if data.startswith(b"RIFF"):
+        return data[8:12] == b"WEBP"
+    return data.startswith(IMAGE_SIGNATURES)
+
+
+@require_POST
+def recognitions(request):
+    limit_mb = settings.MIEN_MAX_UPLOAD_BYTES // (1024 * 1024)
+    too_large = _("That photo is too large: the limit is %(mb)s MB.") % {"mb": limit_mb}
+    # Refuse early on the declared length; the upload handler enforces the cap while reading.
+    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.MIEN_MAX_UPLOAD_BYTES + 64 * 1024:
+        return error(too_large, 413)
+    upload = request.FILES.get("image")
+    if getattr(request, "mien_upload_too_large", False):
+        return error(too_large, 413)
+    if upload is None:
+        return error(_("Send a photo in the form field 'image'."), 400)
+    data = upload.read()
+    if not data:
+        return error(_("The photo is empty."), 400)
+    if not looks_like_image(data[:16]):
+        return error(_("That file is not a photo we can read: send a JPEG, PNG, WebP, GIF or BMP image."), 415)
+    if not request.session.session_key:
+        request.session.save()
+    recognition = Recognition.objects.create(
+        user=request.user if request.user.is_authenticated else None,
+        session_key="" if request.user.is_authenticated else request.session.session_key,
+    )
+    recognise_and_recommend.delay(str(recognition.id), base64.b64encode(data).decode("ascii"))
+    url = reverse("api:recognition", args=[recognition.id])
+    return JsonResponse({"id": str(recognition.id), "url": url}, status=202, headers={"Location": url})
+
+
+@require_GET
+def recognition(request, recognition_id):
+    found = Recognition.objects.filter(pk=recognition_id).first()
+    if found is None or not found.is_owned_by(request):
+        return error(_("No such recognition."), 404)
+    return JsonResponse(recognition_json(found))
+
+
+def recognition_json(recognition: Recognition) -> dict:
+    songs = []
+    if recognition.songs:
+        by_id = Song.objects.prefetch_related("tags").in_bulk([s["id"] for s in recognition.songs])
+        for pick in recognition.songs:
+            song = by_id.get(pick["id"])
+            if song is None:  # removed from the library since
+                continue
+            names = {t.name: t.display_name for t in song.tags.all()}
+            songs.append({
+                "id": song.id, "title": song.title, "artist": song.artist, "score": pick["score"],
+                "tags": sorted(names.values()), "why": [names.get(t, t) for t in pick["why"]],
+                "url": song.url, "embed_url": song.embed_url, "audio_url": song.audio_url,
+            })
+    return {
+        "id": str(recognition.id),
+        "url": reverse("api:recognition", args=[recognition.id]),
+        "status": recognition.status,
+        "emotion": recognition.emotion or None,
+        "emotion_label": str(EMOTION_LABELS[recognition.emotion]) if recognition.emotion else None,
+        "probabilities": recognition.probabilities,
+        "faces": recognition.face_count,
+        "songs": songs,
+        "error": recognition.error or None,
+        "strategy": recognition.strategy,
+    }
+
+
+def _json_body(request) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _song_from(body) -> Song | None:
+    try:
+        return Song.objects.active().filter(pk=int(body.get("song_id"))).first()
+    except (TypeError, ValueError):
+        return None
+
+
+def _signed_in(request):
+    if not request.user.is_authenticated:
+        return error(_("Sign in to save songs."), 401)
+    return None
+
+
+@require_POST
+def favourites(request):
+    if refusal := _signed_in(request):
+        return refusal
+    song = _song_from(_json_body(request))
+    if song is None:
+        return error(_("No such song."), 404)
+    Favourite.objects.get_or_create(user=request.user, song=song)
+    return JsonResponse({"song_id": song.id, "saved": True}, status=201)
+
+
+@require_http_methods(["DELETE"])
+def favourite(request, song_id):
+    if refusal := _signed_in(request):
+        return refusal
+    get_object_or_404(Favourite, user=request.user, song_id=song_id).delete()
+    return JsonResponse({}, status=204)
+
+
+@require_POST
+def typical_songs(request):
+    if refusal := _signed_in(request):
+        return refusal
+    body = _json_body(request)
+    emotion = body.get("emotion")
+    if emotion not in EMOTION_LABELS:
+        return error(_("Unknown emotion."), 400)
+    song = _song_from(body)
+    if song is None:
+        return error(_("No such song."), 404)
+    pick = TypicalSong(user=request.user, emotion=emotion, song=song)
+    if TypicalSong.objects.filter(user=request.user, emotion=emotion, song=song).exists():
+        return JsonResponse({"emotion": emotion, "song_id": song.id}, status=200)
+    from django.core.exceptions import ValidationError
+
+    try:
+        pick.full_clean(exclude=["user", "song"])
+        pick.save()
+    except ValidationError as exc:
+        return error(" ".join(exc.messages), 409)
+    except IntegrityError:
+        pass
+    return JsonResponse({"emotion": emotion, "song_id": song.id}, status=201)
+
+
+@require_http_methods(["DELETE"])
+def typical_song(request, emotion, song_id):
+    if refusal := _signed_in(request):
+        return refusal
+    get_object_or_404(TypicalSong, user=request.user, emotion=emotion, song_id=song_id).delete()
+    return JsonResponse({}, status=204)
