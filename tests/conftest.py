@@ -1,0 +1,61 @@
+"""Shared fixtures: real photos, the bundled catalogue, people."""
+
+import io
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REQUIRE_SERVICES = os.environ.get("MIEN_REQUIRE_SERVICES") == "1"
+
+
+def jpeg_bytes(array: np.ndarray, quality: int = 90, **save_kwargs) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="JPEG", quality=quality, **save_kwargs)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def face_photo() -> bytes:
+    """A real face: scikit-image's public-domain portrait of astronaut Eileen Collins."""
+    from skimage import data
+
+    return jpeg_bytes(data.astronaut())
+
+
+@pytest.fixture(scope="session")
+def no_face_photo() -> bytes:
+    """A real photo without a face: scikit-image's cup of coffee."""
+    from skimage import data
+
+    return jpeg_bytes(data.coffee())
+
+
+@pytest.fixture
+def catalogue(db):
+    """The bundled song catalogue, loaded through the real import command."""
+    from django.core.management import call_command
+
+    from recommender.models import Song
+
+    if not Song.objects.exists():
+        call_command("import_catalogue", stdout=io.StringIO())
+    return Song.objects.count()
+
+
+@pytest.fixture
+def owner(django_user_model):
+    return django_user_model.objects.create_user("owner", password="a-long-test-password")
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    return django_user_model.objects.create_user("outsider", password="a-long-test-password")
+
+
+def skip_or_fail(reason: str):
+    """Missing services fail the suite under `make test` and skip elsewhere."""
+    if REQUIRE_SERVICES:
+        pytest.fail(reason)
+    pytest.skip(reason)

@@ -1,0 +1,128 @@
+"""Checks on the committed starter catalogue (recommender/catalogue/songs.jsonl.gz + tags.json).
+
+Standard library only, no Django. Rebuild the files with `python scripts/build_catalogue.py`.
+"""
+
+import gzip
+import json
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+CATALOGUE = Path(__file__).resolve().parent.parent / "recommender" / "catalogue"
+EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+KEYS = {"source", "external_id", "title", "artist", "tags", "url", "embed_url", "emotions",
+        "popularity", "duration"}
+KINDS = {"mood", "genre", "scene", "language", "era", "instrument", "energy"}
+URL_PREFIX = {
+    "netease": ("https://music.163.com/song?id=", "https://music.163.com/outchain/player?type=2&id="),
+    "deezer": ("https://www.deezer.com/track/", "https://widget.deezer.com/widget/auto/track/"),
+    "spotify": ("https://open.spotify.com/track/", "https://open.spotify.com/embed/track/"),
+}
+MIN_PER_EMOTION = 200
+
+
+def norm_text(s):
+    """Same normaliser as scripts/build_catalogue.py (NFKC, casefold, letters and digits only)."""
+    s = unicodedata.normalize("NFKC", s).casefold()
+    n = re.sub(r"[\W_]+", "", s)
+    return n or s.strip()
+
+
+@pytest.fixture(scope="module")
+def songs():
+    with gzip.open(CATALOGUE / "songs.jsonl.gz", "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def tags():
+    return json.loads((CATALOGUE / "tags.json").read_text(encoding="utf-8"))
+
+
+def test_size_is_moderate(songs):
+    assert 1000 <= len(songs) <= 20000
+    assert (CATALOGUE / "songs.jsonl.gz").stat().st_size < 2 * 1024 * 1024
+
+
+def test_keys_and_types(songs):
+    for s in songs:
+        assert set(s) == KEYS, s
+        assert s["source"] in URL_PREFIX
+        for k in ("external_id", "title", "artist"):
+            assert isinstance(s[k], str) and s[k].strip(), s
+        assert isinstance(s["tags"], list) and s["tags"], s
+        assert len(set(s["tags"])) == len(s["tags"]), s
+        assert all(isinstance(t, str) and t for t in s["tags"]), s
+        assert s["popularity"] is None or (isinstance(s["popularity"], int) and 0 <= s["popularity"] <= 100)
+        assert s["duration"] is None or (isinstance(s["duration"], (int, float)) and s["duration"] > 0)
+
+
+def test_each_emotion_has_enough_songs(songs):
+    counts = Counter(e for s in songs for e in s["emotions"])
+    for emo in EMOTIONS:
+        assert counts[emo] >= MIN_PER_EMOTION, (emo, counts[emo])
+
+
+def test_confidences(songs):
+    for s in songs:
+        assert isinstance(s["emotions"], dict) and s["emotions"], s
+        for emo, conf in s["emotions"].items():
+            assert emo in EMOTIONS, s
+            assert isinstance(conf, (int, float)) and 0 < conf <= 1, s
+
+
+def test_no_duplicate_ids(songs):
+    ids = Counter((s["source"], s["external_id"]) for s in songs)
+    assert [k for k, n in ids.items() if n > 1] == []
+
+
+def test_no_duplicate_title_artist(songs):
+    keys = Counter((norm_text(s["title"]), norm_text(s["artist"])) for s in songs)
+    assert [k for k, n in keys.items() if n > 1] == []
+
+
+def test_tags_in_vocabulary(songs, tags):
+    missing = {t for s in songs for t in s["tags"]} - set(tags)
+    assert missing == set()
+
+
+def test_vocabulary_shape(tags):
+    assert list(tags) == sorted(tags)
+    for slug, entry in tags.items():
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug), slug
+        assert set(entry) == {"en", "zh", "kind", "from"}, slug
+        assert entry["kind"] in KINDS, slug
+        assert entry["en"] and entry["zh"], slug
+        assert entry["from"] == sorted(entry["from"]), slug
+    # the paper's three tags keep its names
+    assert "netease:轻音乐" in tags["absolute-music"]["from"]
+    assert "netease:钢琴" in tags["keyboard"]["from"]
+    assert "netease:网络歌曲" in tags["internet"]["from"]
+
+
+def test_urls(songs):
+    for s in songs:
+        page, embed = URL_PREFIX[s["source"]]
+        for url, prefix in ((s["url"], page), (s["embed_url"], embed)):
+            parts = urlsplit(url)
+            assert parts.scheme == "https" and parts.netloc and " " not in url, url
+            assert url.startswith(prefix) and s["external_id"] in url, url
+        if s["source"] in ("netease", "deezer"):
+            assert s["external_id"].isdigit(), s
+        else:
+            assert re.fullmatch(r"[0-9A-Za-z]{22}", s["external_id"]), s
+
+
+def test_sorted_deterministic_order(songs):
+    order = {"netease": 0, "spotify": 1, "deezer": 2}
+
+    def key(s):
+        i = s["external_id"]
+        return (order[s["source"]],) + ((len(i), i) if i.isdigit() else (0, i))
+
+    assert [key(s) for s in songs] == sorted(key(s) for s in songs)
