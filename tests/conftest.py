@@ -59,3 +59,15 @@ def skip_or_fail(reason: str):
     if REQUIRE_SERVICES:
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def fresh_library_index():
+    """Each test starts with no cached library index (rolled-back rows must not linger in it)."""
+    yield
+    from django.core.cache import cache
+
+    import recommender.playlists as playlists
+
+    playlists._index = None
+    cache.clear()
