@@ -58,6 +58,9 @@ bench: install-dev
 train: install
 	$(PY) manage.py train_emotion_model --arch $${ARCH:-mien_vgg} --epochs $${EPOCHS:-30} $${RESUME:+--resume}
 
+crawl: migrate
+	$(RUN_ENV) $(PY) manage.py crawl $${SPIDER:-all} $${MAX_ITEMS:+--max-items $$MAX_ITEMS}
+
 evaluate: install
 	$(PY) manage.py evaluate_emotion_model --data ../shared/data/fer2013/public_test.npz
 

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -21,7 +22,7 @@ from .models import EmotionLabel, Song, Tag, normalise_key
 log = logging.getLogger(__name__)
 
 LIBRARY_VERSION_KEY = "mien:library-version"
-SONG_FIELDS = ("title", "artist", "url", "embed_url", "audio_url", "popularity", "duration")
+SONG_FIELDS = ("title", "artist", "url", "embed_url", "audio_url", "popularity", "duration", "lyrics")
 
 
 @dataclass
@@ -176,10 +177,14 @@ def ingest(item: Mapping, **kwargs) -> IngestReport:
 def _clean(field_name: str, value):
     if value in (None, ""):
         return None if field_name in ("popularity", "duration") else ""
+    if field_name == "lyrics" and not settings.MIEN_STORE_LYRICS:
+        return ""  # kept only while features are computed, unless storing is switched on
     if field_name == "popularity":
         return max(0, min(100, int(value)))
     if field_name == "duration":
         return float(value)
+    if field_name == "lyrics":
+        return str(value).strip()
     return str(value).strip()[:500 if field_name.endswith("url") else 300]
 
 

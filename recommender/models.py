@@ -203,3 +203,49 @@ class Recognition(models.Model):
         if self.user_id is not None:
             return request.user.is_authenticated and request.user.pk == self.user_id
         return bool(self.session_key) and self.session_key == request.session.session_key
+
+
+class CrawlRun(models.Model):
+    """One run of one spider (see crawler/ and recommender/crawling.py).
+
+    A row in status ``running`` is also the spider's lock: at most one may exist per spider (a
+    partial unique constraint, on SQLite and PostgreSQL alike), and it holds only while its lease
+    is renewed; a row whose lease has run out is marked abandoned by the next run.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        FINISHED = "finished", _("finished")
+        FAILED = "failed", _("failed")
+        SKIPPED = "skipped", _("skipped")
+        ABANDONED = "abandoned", _("abandoned")
+
+    spider = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(_("lock lease expires"), null=True, blank=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    finish_reason = models.CharField(max_length=64, blank=True)
+    items_scraped = models.PositiveIntegerField(default=0)
+    items_new = models.PositiveIntegerField(default=0)
+    items_updated = models.PositiveIntegerField(default=0)
+    items_merged = models.PositiveIntegerField(_("items merged into another source's song"), default=0)
+    items_dropped = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    stats = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["spider"], condition=models.Q(status="running"),
+                                               name="crawlrun_one_running_per_spider")]
+        indexes = [models.Index(fields=["spider", "-started_at"])]
+
+    def __str__(self):
+        return f"{self.spider} #{self.pk} {self.status}"
+
+    @property
+    def duration(self):
+        return (self.finished_at - self.started_at) if self.finished_at and self.started_at else None

@@ -5,6 +5,7 @@ run in-process. Set DATABASE_URL and REDIS_URL to run on PostgreSQL with real Ce
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -137,6 +138,8 @@ MIEN_MAX_UPLOAD_BYTES = env_int("MIEN_MAX_UPLOAD_MB", 8) * 1024 * 1024
 FILE_UPLOAD_HANDLERS = ["webapp.uploads.MemoryOnlyUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = MIEN_MAX_UPLOAD_BYTES
 MIEN_PLAYLIST_LENGTH = env_int("MIEN_PLAYLIST_LENGTH", 20)
+# Whether crawled lyrics are kept on the song after their features are computed.
+MIEN_STORE_LYRICS = env_bool("MIEN_STORE_LYRICS", True)
 
 # Celery: with REDIS_URL, a real broker and workers; without it, tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -152,12 +155,27 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("MIEN_TASK_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = env_int("MIEN_TASK_TIME_LIMIT", 90)
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_BEAT_SCHEDULE = {}
+# Periodic crawling: every spider in its own process, one run per spider at a time.
+MIEN_CRAWL_SPIDERS = env_list("MIEN_CRAWL_SPIDERS", ["netease", "jamendo", "lyrics"])
+MIEN_CRAWL_TIMEOUT = env_int("MIEN_CRAWL_TIMEOUT", 4 * 3600)
+MIEN_CRAWL_LOCK_LEASE = env_int("MIEN_CRAWL_LOCK_LEASE", 300)
+MIEN_CRAWL_TASK_TIME_LIMIT = env_int("MIEN_CRAWL_TASK_TIME_LIMIT", 12 * 3600)
+CELERY_BEAT_SCHEDULE = {
+    "crawl-music-sites": {
+        "task": "recommender.tasks.crawl_all",
+        "schedule": timedelta(hours=env_int("MIEN_CRAWL_EVERY_HOURS", 24)),
+    },
+}
+# Crawls take hours: they get their own queue so selfies never wait behind them.
+CELERY_TASK_ROUTES = {"recommender.tasks.crawl_all": {"queue": "crawl"}}
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A file cache, so that the web server, a crawl and a command on one machine share the
+    # library version (and so see each other's writes) without any service running.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": BASE_DIR / "var" / "cache"}}
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -1,0 +1,65 @@
+"""Retries with exponential backoff.
+
+Scrapy's RetryMiddleware re-schedules a failed request (a 5xx, 408 or 429 answer, a timeout, a
+dropped connection) at once. This one waits first: ``RETRY_BACKOFF_BASE * 2**(n-1)`` seconds before
+the n-th retry (with up to 25% jitter), or what the server's ``Retry-After`` header asks for on a 429
+or 503, never more than ``RETRY_BACKOFF_MAX``. Only the retried request waits; the crawl goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from email.utils import parsedate_to_datetime
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Request
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
+        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 120.0)
+
+    async def process_request(self, request):
+        delay = request.meta.pop("retry_backoff", 0)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return None
+
+    def process_response(self, request, response):
+        result = super().process_response(request, response)
+        if isinstance(result, Request):
+            retry_after = _retry_after_seconds(response.headers.get(b"Retry-After"))
+            result.meta["retry_backoff"] = self.backoff(result.meta.get("retry_times", 1), retry_after)
+            self.crawler.stats.inc_value(f"retry/backoff/{response.status}")
+        return result
+
+    def process_exception(self, request, exception):
+        result = super().process_exception(request, exception)
+        if isinstance(result, Request):
+            result.meta["retry_backoff"] = self.backoff(result.meta.get("retry_times", 1))
+        return result
+
+    def backoff(self, attempt: int, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return min(self.backoff_max, retry_after)
+        delay = self.backoff_base * 2 ** max(0, attempt - 1)
+        return min(self.backoff_max, delay * (1 + random.uniform(0, 0.25)))
+
+
+def _retry_after_seconds(value: bytes | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    from datetime import datetime, timezone
+
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

@@ -1,0 +1,1 @@
+"""Mien's spiders: netease, jamendo, lyrics. They only extract; pipelines clean and save."""

@@ -1,0 +1,96 @@
+"""Lyrics for library songs that have none, from LRCLIB's open API.
+
+For each song without lyrics (most popular first, LYRICS_SONGS_PER_RUN or --max-items of them),
+``GET /api/search?track_name=TITLE&artist_name=ARTIST`` and keep the best record whose title and
+artist match (case and punctuation folded; any of the song's " / "-joined artists) and whose
+duration is within LYRICS_DURATION_TOLERANCE seconds of the song's, when the song's is known.
+Search rather than ``/api/get`` because the library keeps no album name, which ``/api/get`` needs.
+The item names the song by (source, external_id) with its library title and artist, plus the lyrics.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import scrapy
+
+from crawler.db import in_db_thread
+from crawler.items import SongItem
+from crawler.spiders.base import MienSpider
+from crawler.text import fold, lrc_to_text
+
+
+class LyricsSpider(MienSpider):
+    name = "lyrics"
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.get("LRCLIB_API_URL").rstrip("/")
+
+    async def start(self):
+        from recommender.crawling import songs_missing_lyrics
+
+        limit = self.max_items or self.settings.getint("LYRICS_SONGS_PER_RUN", 300)
+        songs = await in_db_thread(songs_missing_lyrics, limit)
+        self.logger.info("%d library songs without lyrics to look up", len(songs))
+        for song in songs:
+            artist = song["artist"].split(" / ")[0]
+            yield scrapy.Request(
+                f"{self.base_url}/api/search?{urlencode({'track_name': song['title'], 'artist_name': artist})}",
+                callback=self.parse_search, errback=self.search_failed, cb_kwargs={"song": song},
+                dont_filter=True)
+
+    def search_failed(self, failure):
+        song = failure.request.cb_kwargs["song"]
+        self.drop(f"search_{self.failure_reason(failure)}",
+                  f"{song['title']} - {song['artist']}: {failure.getErrorMessage()}")
+
+    def parse_search(self, response, song: dict):
+        label = f"{song['title']} - {song['artist']}"
+        data = self.read_json(response, f"LRCLIB search for {label}",
+                              on_error=lambda reason, detail: self.drop(f"search_{reason}", detail))
+        if data is None:
+            return
+        if not isinstance(data, list):
+            self.drop("search_api_error", f"{label}: expected a list, got {type(data).__name__}")
+            return
+        record = self.best_match(song, data)
+        if record is None:
+            self.crawler.stats.inc_value("mien/lyrics/not_found")
+            self.logger.info("no LRCLIB match for %s", label)
+            return
+        if record.get("instrumental"):
+            self.crawler.stats.inc_value("mien/lyrics/instrumental")
+            return
+        text = record.get("plainLyrics") if isinstance(record.get("plainLyrics"), str) else ""
+        text = text.strip() or lrc_to_text(record.get("syncedLyrics") or "")
+        if not text:
+            self.crawler.stats.inc_value("mien/lyrics/empty")
+            return
+        self.crawler.stats.inc_value("mien/lyrics/found")
+        yield SongItem(source=song["source"], external_id=song["external_id"], title=song["title"],
+                       artist=song["artist"], lyrics=text, lyrics_source="lrclib")
+
+    def best_match(self, song: dict, records: list) -> dict | None:
+        title = fold(song["title"])
+        artists = {fold(a) for a in song["artist"].split(" / ")} | {fold(song["artist"])}
+        tolerance = self.settings.getfloat("LYRICS_DURATION_TOLERANCE", 2.0)
+        candidates = []
+        for record in records:
+            if not isinstance(record, dict):
+                continue
+            if fold(str(record.get("trackName") or "")) != title:
+                continue
+            if fold(str(record.get("artistName") or "")) not in artists:
+                continue
+            duration = record.get("duration")
+            gap = 0.0
+            if song.get("duration") and isinstance(duration, (int, float)):
+                gap = abs(float(duration) - song["duration"])
+                if gap > tolerance:
+                    continue
+            has_text = bool(record.get("plainLyrics") or record.get("syncedLyrics"))
+            candidates.append((not has_text, gap, record))  # lyrics first, then the closest duration
+        if not candidates:
+            return None
+        return min(candidates, key=lambda c: (c[0], c[1]))[2]

@@ -1,0 +1,262 @@
+"""NetEase Cloud Music: playlists by category -> playlist detail -> song detail -> lyrics.
+
+A song's tags are its playlists' tags, as in the bundled catalogue, so the crawl runs in two phases:
+
+1. for each category (NETEASE_CATEGORIES), the hottest playlists (``/api/playlist/list``, paginated
+   up to NETEASE_PLAYLISTS_PER_CATEGORY) and each playlist's detail (``/api/v6/playlist/detail``):
+   its tags and track ids;
+2. once phase 1 is done (the spider is idle), the songs' details in batches (``/api/song/detail``)
+   and then each song's lyrics (``/api/song/lyric``); one item per song, carrying the tag tokens of
+   every playlist it was seen on.
+
+With a limit on items (``--max-items`` / CLOSESPIDER_ITEMCOUNT) phase 1 stops listing playlists once
+those asked for hold that many tracks, and phase 2 fetches only that many songs. Endpoints and fields: crawler/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+
+from crawler.items import SongItem
+from crawler.spiders.base import MienSpider
+from crawler.text import lrc_to_text
+
+SONG_URL = "https://music.163.com/song?id={}"
+EMBED_URL = "https://music.163.com/outchain/player?type=2&id={}&auto=0&height=66"
+
+
+def _song_id(value) -> str | None:
+    """A NetEase id (a positive integer, possibly sent as a string), as a string."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and value > 0:
+        return str(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return value.strip()
+    return None
+
+
+def _code(data):
+    """NetEase's status code inside a JSON answer (200 = OK), or the type of a non-object answer."""
+    return data.get("code") if isinstance(data, dict) else type(data).__name__
+
+
+def _names(people) -> list[str]:
+    if not isinstance(people, list):
+        return []
+    return [p["name"].strip() for p in people if isinstance(p, dict) and isinstance(p.get("name"), str)
+            and p["name"].strip()]
+
+
+class NeteaseSpider(MienSpider):
+    name = "netease"
+    source = "netease"
+
+    def __init__(self, *args, categories=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._categories_arg = categories
+        self.playlists_seen: set[str] = set()
+        self.song_playlists: dict[str, list[list[str]]] = {}  # song id -> tag tokens per playlist
+        self.songs_listed = 0  # track counts of the playlists asked for: an upper bound on new songs
+        self.phase = 1
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
+        return spider
+
+    # -- settings -------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return self.settings.get("NETEASE_API_URL").rstrip("/")
+
+    @property
+    def categories(self) -> list[str]:
+        if self._categories_arg:
+            return [c.strip() for c in self._categories_arg.split(",") if c.strip()]
+        return self.settings.getlist("NETEASE_CATEGORIES")
+
+    def api(self, path: str, **params) -> str:
+        return f"{self.base_url}{path}?{urlencode(params)}"
+
+    def enough_songs(self) -> bool:
+        return bool(self.max_items) and len(self.song_playlists) >= self.max_items
+
+    def enough_listed(self) -> bool:
+        """With an item limit, the playlists asked for already hold enough tracks: stop listing more."""
+        return bool(self.max_items) and (self.songs_listed >= self.max_items or self.enough_songs())
+
+    # -- phase 1: playlists ---------------------------------------------------------------------
+    async def start(self):
+        for category in self.categories:
+            yield self.playlist_list_request(category, 0)
+
+    def playlist_list_request(self, category: str, offset: int) -> scrapy.Request:
+        limit = self.settings.getint("NETEASE_PAGE_SIZE", 35)
+        return scrapy.Request(
+            self.api("/api/playlist/list", cat=category, order="hot", limit=limit, offset=offset),
+            callback=self.parse_playlist_list, errback=self.listing_failed,
+            cb_kwargs={"category": category, "offset": offset})
+
+    def parse_playlist_list(self, response, category: str, offset: int):
+        """A page of a category's hottest playlists: a detail request per playlist, then the next page."""
+        data = self.read_json(response, f"playlist list {category!r}")
+        if data is None:
+            return
+        if _code(data) != 200 or not isinstance(data.get("playlists"), list):
+            self.bad_response("api_error", f"playlist list {category!r} offset {offset}: code {_code(data)!r}")
+            return
+        playlists = data["playlists"]
+        for entry in playlists:
+            playlist_id = _song_id(entry.get("id")) if isinstance(entry, dict) else None
+            if playlist_id is None:
+                self.bad_response("missing_field", f"a playlist without an id in category {category!r}")
+                continue
+            if playlist_id in self.playlists_seen:
+                continue
+            if self.enough_listed():
+                return
+            self.playlists_seen.add(playlist_id)
+            track_count = entry.get("trackCount")
+            self.songs_listed += track_count if isinstance(track_count, int) and track_count > 0 else 1
+            listed_tags = entry.get("tags") if isinstance(entry.get("tags"), list) else []
+            yield scrapy.Request(
+                self.api("/api/v6/playlist/detail", id=playlist_id, n=100000, s=0),
+                callback=self.parse_playlist_detail, errback=self.listing_failed,
+                cb_kwargs={"playlist_id": playlist_id, "listed_tags": listed_tags})
+        next_offset = offset + len(playlists)
+        per_category = self.settings.getint("NETEASE_PLAYLISTS_PER_CATEGORY", 35)
+        if data.get("more") and playlists and next_offset < per_category and not self.enough_listed():
+            yield self.playlist_list_request(category, next_offset)
+
+    def parse_playlist_detail(self, response, playlist_id: str, listed_tags: list):
+        data = self.read_json(response, f"playlist {playlist_id}")
+        if data is None:
+            return
+        playlist = data.get("playlist") if isinstance(data, dict) else None
+        if _code(data) != 200 or not isinstance(playlist, dict):
+            self.bad_response("api_error", f"playlist {playlist_id}: code {_code(data)!r}")
+            return
+        tags = playlist.get("tags") if isinstance(playlist.get("tags"), list) else listed_tags
+        tags = sorted({t.strip() for t in tags if isinstance(t, str) and t.strip()})
+        track_ids = playlist.get("trackIds")
+        if not isinstance(track_ids, list):  # older answers list the tracks themselves
+            track_ids = playlist.get("tracks") if isinstance(playlist.get("tracks"), list) else None
+        if track_ids is None:
+            self.bad_response("missing_field", f"playlist {playlist_id} lists no tracks")
+            return
+        for track in track_ids:
+            song_id = _song_id(track.get("id")) if isinstance(track, dict) else None
+            if song_id is None:
+                self.bad_response("missing_field", f"a track without an id in playlist {playlist_id}")
+                continue
+            if song_id not in self.song_playlists and self.enough_songs():
+                continue
+            self.song_playlists.setdefault(song_id, []).append(tags)
+        self.crawler.stats.inc_value("mien/netease/playlists")
+
+    # -- phase 2: songs -------------------------------------------------------------------------
+    def spider_idle(self):
+        if self.phase != 1:
+            return
+        self.phase = 2
+        song_ids = list(self.song_playlists)
+        if self.max_items:
+            song_ids = song_ids[:self.max_items]
+        self.logger.info("%d playlists read, %d songs to fetch", len(self.playlists_seen), len(song_ids))
+        batch = self.settings.getint("NETEASE_SONG_DETAIL_BATCH", 50)
+        for start in range(0, len(song_ids), batch):
+            self.crawler.engine.crawl(self.song_detail_request(song_ids[start:start + batch]))
+        if song_ids:
+            raise DontCloseSpider
+
+    def song_detail_request(self, song_ids: list[str]) -> scrapy.Request:
+        ids = "[" + ",".join(song_ids) + "]"
+        return scrapy.Request(self.api("/api/song/detail/", id=song_ids[0], ids=ids),
+                              callback=self.parse_song_detail, errback=self.song_detail_failed,
+                              cb_kwargs={"song_ids": song_ids})
+
+    def song_detail_failed(self, failure):
+        song_ids = failure.request.cb_kwargs["song_ids"]
+        self.drop(f"song_detail_{self.failure_reason(failure)}",
+                  f"{failure.request.url}: {failure.getErrorMessage()}", count=len(song_ids))
+
+    def parse_song_detail(self, response, song_ids: list[str]):
+        def unusable(reason, detail):
+            self.drop(f"song_detail_{reason}", detail, count=len(song_ids))
+
+        data = self.read_json(response, "song detail", on_error=unusable)
+        if data is None:
+            return
+        songs = data.get("songs") if isinstance(data, dict) else None
+        if _code(data) != 200 or not isinstance(songs, list):
+            unusable("api_error", f"song detail for {len(song_ids)} songs: code {_code(data)!r}")
+            return
+        by_id = {_song_id(s.get("id")): s for s in songs if isinstance(s, dict)}
+        for song_id in song_ids:
+            song = by_id.get(song_id)
+            if song is None:
+                self.drop("not_in_song_detail", f"song {song_id} missing from the song detail answer")
+                continue
+            item = self.song_item(song_id, song)
+            if self.settings.getbool("NETEASE_FETCH_LYRICS", True):
+                yield scrapy.Request(self.api("/api/song/lyric", id=song_id, lv=1, kv=1, tv=-1),
+                                     callback=self.parse_lyric, errback=self.lyric_failed,
+                                     cb_kwargs={"item": item})
+            else:
+                yield item
+
+    def song_item(self, song_id: str, song: dict) -> SongItem:
+        """One song from its song-detail record (old `artists/album/duration/popularity` shape or the
+        newer `ar/al/dt/pop` one)."""
+        title = song.get("name")
+        artists = _names(song.get("artists") if "artists" in song else song.get("ar"))
+        album = song.get("album") if isinstance(song.get("album"), dict) else song.get("al")
+        duration_ms = song.get("duration", song.get("dt"))
+        popularity = song.get("popularity", song.get("pop"))
+        return SongItem(
+            source=self.source,
+            external_id=song_id,
+            title=title.strip() if isinstance(title, str) else title,
+            artist=" / ".join(artists),
+            album=album.get("name", "") if isinstance(album, dict) else "",
+            duration=duration_ms / 1000 if isinstance(duration_ms, (int, float)) and duration_ms > 0 else None,
+            popularity=round(popularity) if isinstance(popularity, (int, float)) else None,
+            url=SONG_URL.format(song_id),
+            embed_url=EMBED_URL.format(song_id),
+            playlist_tags=self.song_playlists.get(song_id, []),
+        )
+
+    def parse_lyric(self, response, item: SongItem):
+        """The song, with its lyrics when NetEase has them; lyrics are optional, the song is not."""
+        def unusable(reason, detail):
+            self.crawler.stats.inc_value(f"mien/lyrics/{reason}")
+            self.logger.info("no lyrics for song %s: %s", item["external_id"], detail)
+
+        data = self.read_json(response, f"lyrics of song {item['external_id']}", on_error=unusable)
+        if isinstance(data, dict):
+            lrc = data.get("lrc")
+            text = lrc_to_text(lrc.get("lyric") or "") if isinstance(lrc, dict) else ""
+            if data.get("nolyric") or data.get("pureMusic"):
+                item["instrumental"] = True
+                self.crawler.stats.inc_value("mien/lyrics/instrumental")
+            elif text:
+                item["lyrics"] = text
+                item["lyrics_source"] = "netease"
+                self.crawler.stats.inc_value("mien/lyrics/found")
+            else:
+                self.crawler.stats.inc_value("mien/lyrics/none")
+        elif data is not None:
+            unusable("api_error", json.dumps(data)[:80])
+        yield item
+
+    def lyric_failed(self, failure):
+        self.crawler.stats.inc_value(f"mien/lyrics/{self.failure_reason(failure)}")
+        self.logger.info("no lyrics for %s: %s", failure.request.url, failure.getErrorMessage())
+        yield failure.request.cb_kwargs["item"]

@@ -1,0 +1,161 @@
+"""The netease spider against recorded-shape answers on 127.0.0.1 (no database)."""
+
+from tests.crawler.fakesite import Reply
+from tests.crawler.recorded import (
+    NETEASE_BLOCK_PAGE,
+    NETEASE_NO_LYRIC,
+    netease_lyric,
+    netease_playlist,
+    netease_playlist_detail,
+    netease_playlist_list,
+    netease_song,
+    netease_song_detail,
+)
+
+LRC = "[00:00.000] 作词 : 林夕\n[00:01.000] 作曲 : 陈小霞\n[00:12.34]谁都只得那双手\n[00:15.67][01:20.00]靠拥抱亦难任你拥有\n"
+
+
+def serve_two_categories(site):
+    """快乐: two pages of one playlist each; 伤感: one playlist. Song 11 is on a happy and a sad list."""
+    site.route("/api/playlist/list", Reply(json=netease_playlist_list(
+        "快乐", [netease_playlist(101, "开心就好", ["华语", "流行", "快乐"])], more=True, total=2)),
+        cat="快乐", offset=0)
+    site.route("/api/playlist/list", Reply(json=netease_playlist_list(
+        "快乐", [netease_playlist(102, "阳光午后", ["欧美", "快乐"])], more=False, total=2)),
+        cat="快乐", offset=1)
+    site.route("/api/playlist/list", Reply(json=netease_playlist_list(
+        "伤感", [netease_playlist(201, "一个人听", ["华语", "伤感", "孤独"])])), cat="伤感", offset=0)
+    site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(
+        101, "开心就好", ["华语", "流行", "快乐"], [11, 12])), id=101)
+    site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(102, "阳光午后", ["欧美", "快乐"], [13])),
+               id=102)
+    site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(
+        201, "一个人听", ["华语", "伤感", "孤独"], [11, 21])), id=201)
+    site.route("/api/song/detail/", Reply(json=netease_song_detail([
+        netease_song(11, "富士山下", ["陈奕迅"], 259000, 100.0),
+        netease_song(12, "小幸运", ["田馥甄"], 265000, 90.0),
+        netease_song(13, "Happy", ["Pharrell Williams"], 233000, 85.4),
+        netease_song(21, "后来", ["刘若英", "Other Singer"], 341000, 70.0),
+    ])))
+    site.route("/api/song/lyric", Reply(json=netease_lyric(LRC)))
+    site.route("/api/song/lyric", Reply(json=NETEASE_NO_LYRIC), id=13)
+    site.route("/api/song/lyric", Reply(status=404, json={"code": 404}), id=21)
+
+
+def test_it_reads_playlists_songs_and_lyrics(crawl, site):
+    serve_two_categories(site)
+
+    result = crawl("netease", categories="快乐,伤感")
+
+    songs = result.by_id()
+    assert sorted(songs) == ["11", "12", "13", "21"]
+    assert result.reason == "finished"
+    fuji = songs["11"]
+    assert (fuji["title"], fuji["artist"], fuji["duration"], fuji["popularity"]) == ("富士山下", "陈奕迅", 259.0, 100)
+    assert fuji["url"] == "https://music.163.com/song?id=11"
+    assert "outchain/player?type=2&id=11" in fuji["embed_url"]
+    # its tags are the union of its two playlists' tags, its emotions the catalogue rules over both
+    assert fuji["tags"] == ["cheerful", "chinese", "lonely", "pop", "sad"]
+    assert fuji["emotions"] == {"happy": 0.75, "sad": 0.75} and fuji["label_source"] == "catalogue"
+    assert songs["12"]["emotions"] == {"happy": 1.0}
+    assert fuji["lyrics"] == "谁都只得那双手\n靠拥抱亦难任你拥有"
+    assert songs["13"].get("instrumental") is True and not songs["13"].get("lyrics")
+    assert songs["21"]["artist"] == "刘若英 / Other Singer" and not songs["21"].get("lyrics")  # lyrics 404: kept
+    # pagination: the second page of 快乐 was read, and every song's detail came in one batch
+    assert [p["offset"] for p in site.hits_on("/api/playlist/list") if p["cat"] == "快乐"] == ["0", "1"]
+    assert len(site.hits_on("/api/song/detail/")) == 1
+    assert result.stat("mien/netease/playlists") == 3
+
+
+def test_it_drops_what_it_cannot_read_and_goes_on(crawl, site):
+    site.route("/api/playlist/list", Reply(body=NETEASE_BLOCK_PAGE), cat="伤感")  # HTML instead of JSON
+    site.route("/api/playlist/list", Reply(json=netease_playlist_list("快乐", [
+        netease_playlist(101, "a", ["快乐"]), netease_playlist(102, "b", ["快乐"]), {"name": "no id"}])), cat="快乐")
+    site.route("/api/v6/playlist/detail", Reply(body='{"code": 200, "playlist": {"trackIds": [{"id": 1'), id=101)
+    site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(102, "b", ["快乐"], [1, 2, 3, 4])),
+               id=102)
+    nameless = netease_song(2, "x", ["Someone"])
+    del nameless["name"]
+    artistless = netease_song(3, "No Artist", [])
+    site.route("/api/song/detail/", Reply(json=netease_song_detail([netease_song(1, "Fine", ["Singer"]), nameless,
+                                                                    artistless])))  # 4 is missing
+    site.route("/api/song/lyric", Reply(body="{not json"))
+
+    result = crawl("netease", categories="快乐,伤感")
+
+    assert list(result.by_id()) == ["1"]
+    assert result.by_id()["1"].get("lyrics") is None  # unreadable lyrics: the song is kept without
+    assert result.stat("mien/bad_response/html_not_json") == 1
+    assert result.stat("mien/bad_response/malformed_json") == 1
+    assert result.stat("mien/bad_response/missing_field") == 1
+    assert result.stat("mien/dropped/missing_title") == 1
+    assert result.stat("mien/dropped/missing_artist") == 1
+    assert result.stat("mien/dropped/not_in_song_detail") == 1
+    assert result.stat("mien/dropped") == 3
+    assert result.stat("mien/lyrics/malformed_json") == 3  # asked for all three before validation
+
+
+def test_it_retries_a_500_and_a_429_then_succeeds(crawl, site):
+    site.route("/api/playlist/list", Reply(status=500, body="Internal Server Error"),
+               Reply(status=429, json={"code": 429}, headers={"Retry-After": "0"}),
+               Reply(json=netease_playlist_list("快乐", [netease_playlist(101, "a", ["快乐"])])), cat="快乐")
+    site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(101, "a", ["快乐"], [1])), id=101)
+    site.route("/api/song/detail/", Reply(status=503), Reply(json=netease_song_detail([netease_song(1, "A", ["B"])])))
+    site.route("/api/song/lyric", Reply(json=netease_lyric("[00:01.00]la la")))
+
+    result = crawl("netease", categories="快乐")
+
+    assert list(result.by_id()) == ["1"]
+    assert len(site.hits_on("/api/playlist/list")) == 3
+    assert len(site.hits_on("/api/song/detail/")) == 2
+    assert result.stat("retry/count") == 3
+    assert result.stat("retry/backoff/429") == 1
+    assert result.stat("log_count/ERROR") == 0
+
+
+def test_a_song_detail_that_keeps_failing_or_timing_out_drops_its_songs(crawl, site):
+    site.route("/api/playlist/list", Reply(json=netease_playlist_list("快乐", [
+        netease_playlist(101, "a", ["快乐"]), netease_playlist(102, "b", ["快乐"])])), cat="快乐")
+    site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(101, "a", ["快乐"], [1, 2])), id=101)
+    site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(102, "b", ["快乐"], [3])), id=102)
+    site.route("/api/song/detail/", Reply(delay=1.5, json=netease_song_detail([])), id=1)  # times out
+    site.route("/api/song/detail/", Reply(status=500), id=3)  # fails every time
+    site.route("/api/song/lyric", Reply(json=netease_lyric("")))
+
+    result = crawl("netease", categories="快乐",
+                   settings={"DOWNLOAD_TIMEOUT": 0.5, "RETRY_TIMES": 1, "NETEASE_SONG_DETAIL_BATCH": 2})
+
+    assert result.items == []
+    assert result.stat("mien/dropped/song_detail_timeout") == 2
+    assert result.stat("mien/dropped/song_detail_http_500") == 1
+    assert len(site.hits_on("/api/song/detail/")) == 4  # each batch tried twice
+    assert result.reason == "finished"
+
+
+def test_it_obeys_robots_txt(crawl, site):
+    site.route("/robots.txt", Reply(body="User-agent: *\nDisallow: /api/\n", content_type="text/plain"))
+
+    result = crawl("netease", categories="快乐")
+
+    assert result.items == []
+    assert site.hits_on("/api/playlist/list") == []
+    assert result.stat("robotstxt/forbidden") == 1
+    assert result.stat("mien/bad_response/forbidden_by_robots") == 1
+
+
+def test_max_items_stops_collecting_songs(crawl, site):
+    site.route("/api/playlist/list", Reply(json=netease_playlist_list("快乐", [
+        netease_playlist(100 + n, str(n), ["快乐"], track_count=2) for n in range(5)], more=True)), cat="快乐")
+    for n in range(5):
+        site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(
+            100 + n, str(n), ["快乐"], [10 * n + 1, 10 * n + 2])), id=100 + n)
+    site.route("/api/song/detail/", Reply(json=netease_song_detail(
+        [netease_song(sid, f"song {sid}", ["Singer"]) for sid in range(1, 50)])))
+
+    result = crawl("netease", categories="快乐",
+                   settings={"CLOSESPIDER_ITEMCOUNT": 3, "NETEASE_FETCH_LYRICS": False, "CONCURRENT_REQUESTS": 1})
+
+    assert len(result.items) == 3
+    assert len(site.hits_on("/api/playlist/list")) == 1  # no second page: two playlists hold enough tracks
+    assert len(site.hits_on("/api/v6/playlist/detail")) == 2
+    assert result.reason == "closespider_itemcount"
