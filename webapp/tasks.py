@@ -23,16 +23,21 @@ def recognise_and_recommend(recognition_id: str, image_b64: str) -> str:
         return "skipped"
     try:
         result = emotion_core.recognize(base64.b64decode(image_b64))
+        if not result.faces:
+            return finish(recognition, error=_("No face found in the photo. Face the camera in good light and try again."))
+        face = result.faces[0]
+        recognition.face_count = len(result.faces)
+        recognition.face_box = list(face.box)
+        recognition.probabilities = {k: round(float(v), 4) for k, v in face.probabilities.items()}
+        recognition.emotion = max(face.probabilities, key=face.probabilities.get)
+        recognition.songs = recommend(recognition.user, recognition.emotion)
     except emotion_core.ImageDecodeError as exc:
         return finish(recognition, error=str(exc))
-    if not result.faces:
-        return finish(recognition, error=_("No face found in the photo. Face the camera in good light and try again."))
-    face = result.faces[0]
-    recognition.face_count = len(result.faces)
-    recognition.face_box = list(face.box)
-    recognition.probabilities = {k: round(float(v), 4) for k, v in face.probabilities.items()}
-    recognition.emotion = max(face.probabilities, key=face.probabilities.get)
-    recognition.songs = recommend(recognition.user, recognition.emotion)
+    except Exception:
+        # Never leave a recognition pending for good: the person gets an answer, we get the trace.
+        log.exception("recognition %s failed", recognition_id)
+        recognition.emotion, recognition.probabilities, recognition.songs = "", {}, []
+        return finish(recognition, error=_("Something went wrong on our side. Please try again."))
     return finish(recognition)
 
 
