@@ -1,0 +1,147 @@
+"""The fast serving path for the emotion network: loaded once per process, compiled once.
+
+``model.predict`` sets up a data pipeline on every call (~100 ms for one face); a
+``tf.function`` with a fixed input signature is traced once and then costs a few milliseconds.
+TensorFlow is imported only when the first predictor is built, so importing this module (from
+Django, or a Celery prefork parent) stays light, and a worker loads the model after the fork.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .labels import EMOTIONS, FACE_SIZE
+
+__all__ = ["WEIGHTS_DIR", "Predictor", "default_model_path", "get_predictor", "naive_predict", "validate_faces"]
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+NUM_CLASSES = len(EMOTIONS)
+# Largest batch handed to the graph at once; bounds memory for callers passing thousands of faces.
+MAX_BATCH = 256
+
+
+def default_model_path() -> Path:
+    """$MIEN_EMOTION_MODEL if set, else weights/emotion_model.keras beside this module."""
+    return Path(os.environ.get("MIEN_EMOTION_MODEL") or WEIGHTS_DIR / "emotion_model.keras")
+
+
+def _configure_threads() -> None:
+    """Apply $MIEN_TF_THREADS (intra- and inter-op threads) if set; TF's defaults otherwise."""
+    threads = os.environ.get("MIEN_TF_THREADS", "").strip()
+    if not threads:
+        return
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+        tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+    except RuntimeError:
+        pass  # the runtime is already initialised in this process; keep its settings
+
+
+def validate_faces(faces) -> np.ndarray:
+    """uint8 [N,48,48] (or [N,48,48,1]) -> the same pixels as [N,48,48]; ValueError otherwise."""
+    faces = np.asarray(faces)
+    if faces.dtype != np.uint8:
+        raise ValueError(f"faces must be uint8 pixels, not {faces.dtype}")
+    if faces.ndim == 4 and faces.shape[3] == 1:
+        faces = faces[..., 0]
+    if faces.ndim != 3 or faces.shape[1:] != (FACE_SIZE, FACE_SIZE):
+        raise ValueError(f"faces must have shape [N, {FACE_SIZE}, {FACE_SIZE}], not {list(faces.shape)}")
+    return faces
+
+
+def _normalise(p: np.ndarray) -> np.ndarray:
+    """float32 rows summing to 1 (softmax drifts by ~1e-7, the flip average too)."""
+    p = np.clip(np.asarray(p, dtype=np.float64), 0.0, None)
+    s = p.sum(axis=1, keepdims=True)
+    if not np.all(np.isfinite(s)) or np.any(s <= 0):
+        raise RuntimeError("the emotion model produced invalid probabilities (NaN, inf or all zero)")
+    return (p / s).astype(np.float32)
+
+
+class Predictor:
+    """Probabilities for 48x48 face crops, in FER2013 class order.
+
+    tta: average the prediction of the face and its mirror image (test-time augmentation);
+    the two run as one batch, so it costs little more than one pass.
+    predict() may be called from several threads at once.
+    """
+
+    def __init__(self, model_path: str | Path, tta: bool = True):
+        path = Path(model_path)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"emotion model not found: {path} (train one with recommender/emotion/train.py, "
+                "or point MIEN_EMOTION_MODEL at a .keras file)"
+            )
+        _configure_threads()
+        import keras
+        import tensorflow as tf
+
+        self.model_path = path
+        self.tta = bool(tta)
+        self.model = keras.saving.load_model(path, compile=False)
+        model, use_tta = self.model, self.tta
+
+        @tf.function(input_signature=[tf.TensorSpec([None, FACE_SIZE, FACE_SIZE, 1], tf.float32)],
+                     reduce_retracing=True)
+        def serve(pixels):
+            if not use_tta:
+                return model(pixels, training=False)
+            n = tf.shape(pixels)[0]
+            # One call on [x; mirror(x)] beats two calls for the few faces a request has.
+            both = model(tf.concat([pixels, tf.reverse(pixels, axis=[2])], axis=0), training=False)
+            return (both[:n] + both[n:]) / 2.0
+
+        self._serve = serve
+        self._tf = tf
+        # Trace now, not on the first person; and a model with the wrong contract fails here.
+        out = self._serve(tf.zeros([1, FACE_SIZE, FACE_SIZE, 1], tf.float32)).numpy()
+        if out.shape != (1, NUM_CLASSES):
+            raise ValueError(f"{path}: the model outputs {list(out.shape)} for one face, not [1, {NUM_CLASSES}]")
+
+    def predict(self, faces) -> np.ndarray:
+        """uint8 faces [N,48,48] -> float32 probabilities [N,7] (EMOTIONS order, rows sum to 1)."""
+        faces = validate_faces(faces)
+        if len(faces) == 0:
+            return np.zeros((0, NUM_CLASSES), np.float32)
+        pixels = faces[..., None].astype(np.float32)  # the model rescales 0..255 itself
+        parts = [self._serve(self._tf.constant(pixels[i:i + MAX_BATCH])).numpy()
+                 for i in range(0, len(pixels), MAX_BATCH)]
+        return _normalise(np.concatenate(parts, axis=0))
+
+    def __repr__(self) -> str:
+        return f"Predictor({str(self.model_path)!r}, tta={self.tta})"
+
+
+def naive_predict(model, faces) -> np.ndarray:
+    """The slow path (``model.predict``, no TTA), kept for benchmarks."""
+    faces = validate_faces(faces)
+    if len(faces) == 0:
+        return np.zeros((0, NUM_CLASSES), np.float32)
+    return _normalise(model.predict(faces[..., None].astype(np.float32), verbose=0))
+
+
+_lock = threading.Lock()
+_predictor: Predictor | None = None
+
+
+def get_predictor() -> Predictor:
+    """The process-wide predictor for default_model_path(), built on first use (thread-safe).
+
+    Call it only after any fork (TensorFlow does not survive fork()). A failed load, e.g. a
+    missing model, is not cached: the next call tries again.
+    """
+    global _predictor
+    p = _predictor
+    if p is None:
+        with _lock:
+            if _predictor is None:
+                _predictor = Predictor(default_model_path())
+            p = _predictor
+    return p
