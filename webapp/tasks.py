@@ -27,8 +27,8 @@ def recognise_and_recommend(recognition_id: str, image_b64: str) -> str:
             return finish(recognition, error=_("No face found in the photo. Face the camera in good light and try again."))
         face = result.faces[0]
         recognition.face_count = len(result.faces)
-        recognition.face_box = list(face["box"])
-        recognition.probabilities = {k: round(float(v), 4) for k, v in face["probabilities"].items()}
+        recognition.face_box = list(face.box)
+        recognition.probabilities = {k: round(float(v), 4) for k, v in face.probabilities.items()}
         recognition.emotion = result.emotion
         recognition.songs = recommend(recognition.user, recognition.emotion)
     except emotion_core.ImageDecodeError as exc:

@@ -33,9 +33,11 @@ __all__ = [
 # Refuse images whose decoded size exceeds this (a 40 MP photo is ~120 MB as RGB).
 MAX_PIXELS = 40_000_000
 
-# Only formats a browser or phone uploads; keeps exotic decoders (EPS via Ghostscript, ...) out of reach.
-# MPO: what many phones' JPEGs are identified as.
-ALLOWED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+# Only formats a browser or phone uploads; keeps exotic decoders (EPS via Ghostscript, ...) out of
+# reach. Phones' multi-picture JPEGs (MPO) open through the JPEG plugin. Filtered to the formats
+# this Pillow build can open (e.g. WebP needs libwebp), since Image.open rejects unknown names.
+Image.init()
+ALLOWED_FORMATS = tuple(f for f in ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF") if f in Image.OPEN)
 
 # Detection runs on a copy whose longest side is at most this; Haar cost grows with area.
 DETECT_MAX_SIDE = 480
@@ -50,6 +52,11 @@ CROP_MARGIN = 0.01
 # Eye-line angles beyond this are almost always a false eye pair (the frontal cascade itself
 # rarely fires beyond ~20 degrees of roll), so such pairs are ignored rather than clamped.
 MAX_ROLL_DEGREES = 30.0
+# Histogram equalisation (the paper's preprocessing) is not applied to crops here: it belongs to
+# the model, whose training recipe says whether it was trained on equalised rows, and the
+# Predictor applies it then (see equalize()). Feeding equalised crops to a model trained on raw
+# rows lost 2-4 points of PublicTest accuracy.
+EQUALIZE = False
 
 
 class ImageDecodeError(ValueError):
@@ -263,9 +270,9 @@ def _find_eyes(gray: np.ndarray, box: tuple[int, int, int, int]) -> tuple[tuple[
 
 
 def crop_face(gray: np.ndarray, box: tuple[int, int, int, int], angle: float = 0.0,
-              margin: float = CROP_MARGIN, equalize: bool = True) -> np.ndarray:
+              margin: float = CROP_MARGIN, equalize: bool | None = None) -> np.ndarray:
     """FER2013-style crop: rotate by angle about the box centre, cut the box (plus margin),
-    resize to 48x48 with INTER_AREA, then histogram-equalise."""
+    resize to 48x48 with INTER_AREA, then histogram-equalise (equalize=None: module EQUALIZE)."""
     x, y, w, h = box
     side = max(w, h) * (1.0 + 2.0 * margin)
     cx, cy = x + w / 2.0, y + h / 2.0
@@ -278,7 +285,7 @@ def crop_face(gray: np.ndarray, box: tuple[int, int, int, int], angle: float = 0
     patch = cv2.warpAffine(gray, m, (n, n), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     interp = cv2.INTER_AREA if n >= FACE_SIZE else cv2.INTER_CUBIC
     out = cv2.resize(patch, (FACE_SIZE, FACE_SIZE), interpolation=interp)
-    if equalize:
+    if (EQUALIZE if equalize is None else equalize):
         out = cv2.equalizeHist(out)
     return np.ascontiguousarray(out, dtype=np.uint8)
 

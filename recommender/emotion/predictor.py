@@ -8,12 +8,14 @@ Django, or a Celery prefork parent) stays light, and a worker loads the model af
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
 
 import numpy as np
 
+from .faces import equalize
 from .labels import EMOTIONS, FACE_SIZE
 
 __all__ = ["WEIGHTS_DIR", "Predictor", "default_model_path", "get_predictor", "naive_predict", "validate_faces"]
@@ -41,6 +43,14 @@ def _configure_threads() -> None:
         tf.config.threading.set_inter_op_parallelism_threads(int(threads))
     except RuntimeError:
         pass  # the runtime is already initialised in this process; keep its settings
+
+
+def model_equalizes(model_path: Path) -> bool:
+    """Whether the model was trained on histogram-equalised faces (its recipe beside it says)."""
+    recipe = Path(model_path).with_suffix(".recipe.json")
+    if not recipe.exists():
+        return False
+    return bool(json.loads(recipe.read_text()).get("equalize", False))
 
 
 def validate_faces(faces) -> np.ndarray:
@@ -85,6 +95,7 @@ class Predictor:
 
         self.model_path = path
         self.tta = bool(tta)
+        self.equalize = model_equalizes(path)
         self.model = keras.saving.load_model(path, compile=False)
         model, use_tta = self.model, self.tta
 
@@ -110,6 +121,8 @@ class Predictor:
         faces = validate_faces(faces)
         if len(faces) == 0:
             return np.zeros((0, NUM_CLASSES), np.float32)
+        if self.equalize:
+            faces = equalize(faces)
         pixels = faces[..., None].astype(np.float32)  # the model rescales 0..255 itself
         parts = [self._serve(self._tf.constant(pixels[i:i + MAX_BATCH])).numpy()
                  for i in range(0, len(pixels), MAX_BATCH)]

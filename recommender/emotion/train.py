@@ -45,6 +45,7 @@ class Recipe:
     label_smoothing: float = 0.1
     class_weight_power: float = 0.5  # 0 = none, 1 = fully balanced
     augment: bool = True
+    equalize: bool = True  # histogram-equalise rows, as served crops are (the paper's preprocessing)
     seed: int = 1234
 
     @classmethod
@@ -54,7 +55,7 @@ class Recipe:
             # no augmentation or class weighting. Adam is the mini-batch optimiser the paper's
             # TensorFlow code base would use at 1e-4; plain SGD at 1e-4 barely moves.
             base = dict(optimizer="adam", learning_rate=1e-4, weight_decay=0.0, warmup_epochs=0.0,
-                        label_smoothing=0.0, class_weight_power=0.0, augment=False)
+                        label_smoothing=0.0, class_weight_power=0.0, augment=False, equalize=True)
         else:
             base = {}
         base.update({k: v for k, v in overrides.items() if v is not None})
@@ -173,7 +174,9 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
     history_path = run_dir / "history.csv"
 
     if resume and recipe_path.exists():
-        recipe = Recipe(**json.loads(recipe_path.read_text()))
+        stored = json.loads(recipe_path.read_text())
+        stored.setdefault("equalize", False)  # runs recorded before the field existed trained on raw rows
+        recipe = Recipe(**stored)
         if epochs != recipe.epochs:
             raise ValueError(f"--resume keeps the recipe's {recipe.epochs} epochs (the schedule depends on it)")
     else:
@@ -188,6 +191,10 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
     x_val, y_val = load_split(data_dir, "public_test")
     if limit:
         x_train, y_train, x_val, y_val = x_train[:limit], y_train[:limit], x_val[:limit], y_val[:limit]
+    if recipe.equalize:
+        from .faces import equalize
+
+        x_train, x_val = equalize(x_train), equalize(x_val)
 
     train_seq = make_sequence(x_train, y_train, recipe.batch_size, recipe.augment, recipe.seed,
                               recipe.label_smoothing)

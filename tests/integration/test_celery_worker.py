@@ -38,13 +38,21 @@ def redis_broker():
     client.flushdb()
     from webapp.celery import app
 
-    saved = dict(app.conf)
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
-    app.pool.force_close_all()
+    reset_connections(app)
     yield REDIS_URL
-    app.conf.update(broker_url=saved["broker_url"], task_always_eager=saved["task_always_eager"])
-    app.pool.force_close_all()
+    app.conf.update(saved)
+    reset_connections(app)
     client.flushdb()
+
+
+def reset_connections(app):
+    """Drop the cached broker connections so the next task is sent with the current settings."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.fixture

@@ -84,7 +84,8 @@ def recognition_json(recognition: Recognition) -> dict:
         "status": recognition.status,
         "emotion": recognition.emotion or None,
         "emotion_label": str(EMOTION_LABELS[recognition.emotion]) if recognition.emotion else None,
-        "probabilities": recognition.probabilities,
+        # In FER2013 order (PostgreSQL's jsonb does not keep key order).
+        "probabilities": {e: recognition.probabilities[e] for e in EMOTION_LABELS if e in recognition.probabilities},
         "faces": recognition.face_count,
         "songs": songs,
         "error": recognition.error or None,

@@ -1,0 +1,124 @@
+"""Decoding and face detection on real photos (no Django, no TensorFlow)."""
+
+import io
+import struct
+import zlib
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from recommender.emotion import faces as F
+from recommender.emotion.faces import ImageDecodeError, decode_image, detect_faces
+
+
+
+def jpeg_bytes(array: np.ndarray, **save_args) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, "JPEG", quality=90, **save_args)
+    return buf.getvalue()
+
+
+def test_it_finds_the_astronauts_one_face(astronaut_jpeg):
+    image = decode_image(astronaut_jpeg)
+    assert image.shape == (512, 512, 3) and image.dtype == np.uint8
+    found = detect_faces(image)
+    assert len(found) == 1
+    x, y, w, h = found[0].box
+    # Her face spans roughly x 175-270, y 65-160 in the 512x512 photo.
+    assert 140 <= x <= 210 and 30 <= y <= 100 and 70 <= w <= 140 and w == h
+    assert found[0].crop.shape == (48, 48) and found[0].crop.dtype == np.uint8
+    assert found[0].eyes_found
+
+
+def test_it_levels_a_tilted_face(astronaut):
+    x, y, w, h = detect_faces(astronaut)[0].box
+    upright_angle = detect_faces(astronaut)[0].angle
+    # Turn the photo 10 degrees counter-clockwise (as displayed) about her face.
+    m = cv2.getRotationMatrix2D((x + w / 2, y + h / 2), 10, 1.0)
+    tilted = cv2.warpAffine(astronaut, m, (512, 512), borderMode=cv2.BORDER_REFLECT)
+    found = detect_faces(tilted)
+    assert len(found) == 1 and found[0].eyes_found
+    # Levelling it needs a clockwise turn of about 10 degrees on top of her own small tilt.
+    assert found[0].angle == pytest.approx(upright_angle - 10, abs=4)
+
+
+def test_it_applies_exif_orientation(astronaut):
+    portrait = np.ascontiguousarray(astronaut[:, 56:456])  # 512 high, 400 wide
+    stored = np.ascontiguousarray(np.rot90(portrait, k=1))  # as a phone stores it: on its side
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90 CW to display
+    data = jpeg_bytes(stored, exif=exif.tobytes())
+
+    # Without EXIF handling the face is on its side and Haar cannot see it; the test means something.
+    assert detect_faces(np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))) == []
+    image = decode_image(data)
+    assert image.shape == (512, 400, 3)
+    assert len(detect_faces(image)) == 1
+
+
+def test_it_finds_no_face_in_a_coffee_cup(coffee_jpeg):
+    assert detect_faces(decode_image(coffee_jpeg)) == []
+
+
+def test_it_accepts_gray_and_png_input(astronaut):
+    buf = io.BytesIO()
+    Image.fromarray(astronaut).convert("L").save(buf, "PNG")
+    image = decode_image(buf.getvalue())
+    assert image.shape == (512, 512, 3)
+    assert len(detect_faces(image)) == 1
+    assert len(detect_faces(image[:, :, 0])) == 1
+
+
+@pytest.mark.parametrize("data", [b"", b"not an image at all", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, b"%!PS-Adobe-3.0 EPSF-3.0\n"])
+def test_it_refuses_bytes_that_are_not_an_image(data):
+    with pytest.raises(ImageDecodeError) as err:
+        decode_image(data)
+    assert "image" in str(err.value) or "empty" in str(err.value)
+
+
+def test_it_refuses_a_truncated_jpeg(astronaut_jpeg):
+    with pytest.raises(ImageDecodeError, match="damaged or incomplete"):
+        decode_image(astronaut_jpeg[: len(astronaut_jpeg) // 2])
+
+
+def _png_bomb(width: int, height: int) -> bytes:
+    """A valid all-black 1-bit PNG: a few kB on disk, width*height pixels once decoded."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    row = b"\0" * (1 + (width + 7) // 8)  # filter byte + packed bits
+    z = zlib.compressobj(9)
+    idat = b"".join(z.compress(row) for _ in range(height)) + z.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_it_refuses_a_decompression_bomb():
+    bomb = _png_bomb(20_000, 20_000)  # 400 MP: beyond Pillow's own hard limit too
+    assert len(bomb) < 200_000
+    with pytest.raises(ImageDecodeError, match="too large"):
+        decode_image(bomb)
+
+
+def test_it_refuses_images_over_our_own_limit():
+    image = _png_bomb(7_000, 7_000)  # 49 MP: under Pillow's limit, over MAX_PIXELS
+    assert 7_000 * 7_000 > F.MAX_PIXELS
+    with pytest.raises(ImageDecodeError, match=r"7000x7000 pixels"):
+        decode_image(image)
+
+
+def test_the_pixel_limit_is_an_argument(astronaut_jpeg):
+    with pytest.raises(ImageDecodeError, match="too large"):
+        decode_image(astronaut_jpeg, max_pixels=100_000)
+    assert decode_image(astronaut_jpeg, max_pixels=512 * 512).shape == (512, 512, 3)
+
+
+def test_equalize_matches_the_crops():
+    rng = np.random.default_rng(0)
+    rows = rng.integers(40, 120, size=(3, 48, 48), dtype=np.uint8)
+    out = F.equalize(rows)
+    assert out.shape == rows.shape and out.dtype == np.uint8
+    assert out.min() == 0 and out.max() == 255
+    assert np.array_equal(out[1], cv2.equalizeHist(rows[1]))
