@@ -1,0 +1,96 @@
+"""Labelling 10,000 songs from their lyrics: the classifier alone, then the whole label_songs command.
+
+The lyrics are made up (half Chinese, half English, 24 lines each, drawn from emotional and plain
+lines), so the figure does not depend on any data set. The command runs against a throw-away test
+database (SQLite in memory unless DATABASE_URL says otherwise) and writes every label each run.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+
+ZH_LINES = ["我今天非常开心", "眼泪慢慢流下来", "你离开以后我好孤单", "阳光洒在窗台上", "风吹过安静的街道",
+            "我真的很生气", "别害怕黑夜", "想起你的笑容", "一个人走在雨里", "我们一起唱这首歌", "时间过得好快",
+            "心里有一点难过", "不要再说谎", "明天会更好", "城市的灯火", "我不开心也不想哭", "突然看见你",
+            "这一切太恶心了", "快乐就是这么简单", "夜空中最亮的星"]
+EN_LINES = ["I am so happy when you are here", "tears keep falling down", "you left me all alone tonight",
+            "the sun is shining on the street", "walking down the road again", "I am so angry at the world",
+            "don't be afraid of the dark", "I remember your smile", "dancing in the rain with you",
+            "we sing this song together", "time is running out", "my heart is a little sad",
+            "no more lies", "tomorrow will be better", "city lights are burning", "I'm not happy but I won't cry",
+            "suddenly I saw you there", "this is so disgusting", "happiness is simple", "the brightest star tonight"]
+
+
+def lyrics_like(n: int, lines: int = 24, seed: int = 11) -> list[str]:
+    rng = random.Random(seed)
+    return ["\n".join(rng.choice(ZH_LINES if i % 2 == 0 else EN_LINES) for _ in range(lines)) for i in range(n)]
+
+
+def median_s(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def bench_classifier(texts, repeats: int = 3) -> float:
+    from recommender.lyrics.classifier import load_model
+
+    model = load_model()
+    model.classify_many(texts[:50])  # load jieba and the lexicon outside the timing
+    return median_s(lambda: model.classify_many(texts), repeats)
+
+
+def bench_command(texts, repeats: int = 3) -> float:
+    import io
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    from recommender.models import EmotionLabel, Song
+
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, keepdb=False)
+    try:
+        Song.objects.bulk_create([Song(source="manual", external_id=str(i), title=f"song {i}", artist="bench",
+                                       normalised_key=f"song{i}|bench", lyrics=text)
+                                  for i, text in enumerate(texts)], batch_size=2000)
+
+        def label_all():
+            EmotionLabel.objects.filter(source="model").delete()  # every run writes every label
+            call_command("label_songs", stdout=io.StringIO())
+
+        seconds = median_s(label_all, repeats)
+        assert EmotionLabel.objects.filter(source="model").count() == len(texts)
+        return seconds
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        teardown_test_environment()
+
+
+def run(n_songs: int = 10_000, repeats: int = 3, command: bool = True) -> dict:
+    texts = lyrics_like(n_songs)
+    result = {"songs": n_songs, "chars_per_song": round(sum(map(len, texts)) / len(texts)),
+              "classify_many_s": round(bench_classifier(texts, repeats), 2)}
+    if command:
+        result["label_songs_command_s"] = round(bench_command(texts, repeats), 2)
+    return result
+
+
+if __name__ == "__main__":
+    import sys
+
+    from bench.common import machine
+
+    print(machine())
+    print(run(command="--no-command" not in sys.argv))
