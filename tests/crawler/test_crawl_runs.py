@@ -272,13 +272,15 @@ def test_two_overlapping_crawl_commands_run_the_spider_once(site):
 @pytest.mark.skipif(not ON_POSTGRES, reason="a crawl process can share the test database on PostgreSQL only")
 @pytest.mark.django_db(transaction=True)
 def test_a_crawl_process_that_dies_or_overruns_is_recorded_as_failed_and_frees_the_lock(site):
-    serve_netease(site, delay=4.0)
+    # The overrun must come after the child is up (Django + Scrapy take seconds to start on a busy
+    # machine), so that it is stopped gracefully rather than killed before it can record anything.
+    serve_netease(site, delay=20.0)
 
     with pytest.raises(CommandError):
         call_command(*command_args(site, "-s", "CLOSESPIDER_TIMEOUT=not-a-number"), stdout=io.StringIO(),
                      stderr=io.StringIO())
     with pytest.raises(CommandError):
-        call_command(*command_args(site, "--timeout", "1.5"), stdout=io.StringIO(), stderr=io.StringIO())
+        call_command(*command_args(site, "--timeout", "8"), stdout=io.StringIO(), stderr=io.StringIO())
 
     crashed, stopped = CrawlRun.objects.order_by("id")
     assert crashed.status == CrawlRun.Status.FAILED and "exited with code 1" in crashed.message
