@@ -52,7 +52,7 @@ test: install-dev services browser
 	DATABASE_URL=$(TEST_DATABASE_URL) MIEN_TEST_REDIS_URL=$(TEST_REDIS_URL) MIEN_REQUIRE_SERVICES=1 \
 		$(PY) -m pytest
 
-bench: install-dev
+bench: install-dev services
 	$(PY) -m bench
 
 train: install
