@@ -1,0 +1,80 @@
+"""The paper's Table 1 network, the shipped architecture, and the training/evaluation commands."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+from recommender.emotion import networks
+
+
+def test_paper_cnn_matches_table_1_shapes():
+    model = networks.paper_cnn()
+    shapes = {layer.name: tuple(layer.output.shape[1:]) for layer in model.layers}
+    assert shapes["conv1"] == (42, 42, 64)
+    assert shapes["conv2"] == (36, 36, 128)
+    assert shapes["pool1"] == (18, 18, 128)
+    assert shapes["conv3"] == (12, 12, 256)
+    assert shapes["conv4"] == (6, 6, 256)
+    assert shapes["pool2"] == (3, 3, 256)
+    assert shapes["fc1"] == (512,)
+    assert shapes["fc2"] == (7,)
+
+
+def test_mien_vgg_outputs_probabilities_from_raw_pixels():
+    model = networks.mien_vgg()
+    out = model(np.random.default_rng(0).uniform(0, 255, (3, 48, 48, 1)).astype("float32"), training=False)
+    out = np.asarray(out)
+    assert out.shape == (3, 7)
+    assert np.allclose(out.sum(axis=1), 1, atol=1e-5)
+
+
+def test_unknown_architecture_is_refused():
+    with pytest.raises(ValueError, match="unknown architecture"):
+        networks.build("resnet1000")
+
+
+@pytest.fixture
+def tiny_fer(tmp_path):
+    rng = np.random.default_rng(1)
+    for split, n in (("train", 96), ("public_test", 32), ("private_test", 32)):
+        np.savez(tmp_path / f"{split}.npz", x=rng.integers(0, 256, (n, 48, 48), dtype=np.uint8),
+                 y=rng.integers(0, 7, n).astype(np.uint8))
+    return tmp_path
+
+
+@pytest.mark.parametrize("arch", ["paper", "mien_vgg"])
+def test_training_checkpoints_every_epoch_and_resumes(arch, tiny_fer, tmp_path):
+    from recommender.emotion.train import read_history, train
+
+    runs = tmp_path / "runs"
+    train(arch, 2, data_dir=tiny_fer, runs_dir=runs, limit=64, verbose=0, batch_size=32)
+    run = runs / arch
+    assert {"last.keras", "best.keras", "history.csv", "recipe.json", "curves.png", "summary.json"} <= \
+        {p.name for p in run.iterdir()}
+    assert len(read_history(run / "history.csv")) == 2
+    recipe = json.loads((run / "recipe.json").read_text())
+    assert recipe["learning_rate"] == (1e-4 if arch == "paper" else 2e-3)
+    with pytest.raises(FileExistsError):
+        train(arch, 2, data_dir=tiny_fer, runs_dir=runs, limit=64, verbose=0)
+    summary = train(arch, 2, resume=True, data_dir=tiny_fer, runs_dir=runs, limit=64, verbose=0)
+    assert summary["epochs_done"] == 2  # already complete: nothing more trained
+
+
+def test_evaluate_command_reports_on_a_small_slice(tiny_fer, tmp_path):
+    from django.core.management import call_command
+
+    from recommender.emotion import networks as nets
+
+    model_path = tmp_path / "m.keras"
+    nets.mien_vgg().save(model_path)
+    out = io.StringIO()
+    call_command("evaluate_emotion_model", "--data", str(tiny_fer / "public_test.npz"), "--model", str(model_path),
+                 "--limit", "20", "--json", "--plot", str(tmp_path / "cm.png"), stdout=out)
+    report = json.loads(out.getvalue())
+    assert report["n"] == 20
+    assert sum(map(sum, report["confusion_matrix"])) == 20
+    assert set(report["per_class"]) == {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"}
+    assert 0 <= report["accuracy"] <= 1
+    assert (tmp_path / "cm.png").stat().st_size > 1000
