@@ -11,7 +11,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # `make run` is a development server: DEBUG on, SQLite, tasks in-process, unless the environment says otherwise.
 RUN_ENV := DEBUG=$${DEBUG:-1}
 
-.PHONY: run test worker beat bench train evaluate crawl catalogue migrate install install-dev services browser clean
+.PHONY: run test worker beat bench train train-lyrics label evaluate crawl catalogue migrate install install-dev services browser clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,12 @@ train: install
 
 crawl: migrate
 	$(RUN_ENV) $(PY) manage.py crawl $${SPIDER:-all} $${MAX_ITEMS:+--max-items $$MAX_ITEMS}
+
+train-lyrics: install
+	$(PY) -m recommender.lyrics.train
+
+label: migrate
+	$(RUN_ENV) $(PY) manage.py label_songs
 
 evaluate: install
 	$(PY) manage.py evaluate_emotion_model --data ../shared/data/fer2013/public_test.npz

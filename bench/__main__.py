@@ -10,6 +10,7 @@ from bench.common import RESULTS, machine
 BENCHES = {
     "emotion": "Emotion inference (one CPU thread): fast path vs `model.predict`",
     "ranking": "Ranking 100,000 songs x 200 tags: sparse matrix vs plain Python",
+    "lyrics": "Labelling 10,000 songs from lyrics (target < 60 s)",
     "ingest": "Bulk ingest into PostgreSQL through `recommender.library.ingest_many` (target >= 500 songs/s)",
 }
 

@@ -1,0 +1,171 @@
+"""The hierarchical SVM, its comparisons, training and the shipped model (pure core, no Django)."""
+
+import numpy as np
+import pytest
+
+from recommender.lyrics import EMOTIONS, classify, classify_many
+from recommender.lyrics.classifier import (MODEL_PATH, PAPER_TREE, FlatSVM, HierarchicalSVM, LexiconArgmax, PlattSVM,
+                                           apply_class_bias, leaves, load_model, tune_class_bias)
+from recommender.lyrics.labels import NEGATIVE
+
+
+def blobs(classes=EMOTIONS, per_class=12, dims=10, seed=0):
+    """Separable points: class i sits around 3 * e_i."""
+    rng = np.random.default_rng(seed)
+    X, y = [], []
+    for i, label in enumerate(classes):
+        centre = np.zeros(dims)
+        centre[i] = 3.0
+        X.append(centre + rng.normal(scale=0.5, size=(per_class, dims)))
+        y += [label] * per_class
+    return np.vstack(X).astype(np.float32), np.array(y)
+
+
+def test_the_paper_tree_splits_negative_from_the_rest_first_and_ends_in_single_emotions():
+    assert sorted(leaves(PAPER_TREE)) == sorted(EMOTIONS)
+    _rest, negative = PAPER_TREE
+    assert set(leaves(negative)) == set(NEGATIVE)
+
+    def check(tree):  # a binary tree: every split has exactly two sides
+        if isinstance(tree, str) or len(tree) == 1:
+            return
+        assert len(tree) == 2
+        for side in tree:
+            check(side)
+
+    check(PAPER_TREE)
+
+
+def test_the_hierarchical_svm_is_a_binary_tree_of_two_class_svms():
+    X, y = blobs()
+    model = HierarchicalSVM(PAPER_TREE, C=1.0).fit(X, y)
+    assert len(model.nodes_) == len(EMOTIONS) - 1  # a binary tree with 7 leaves has 6 splits
+    root = model.nodes_[0]
+    assert set(root.right) == set(NEGATIVE) and set(root.left) == {"neutral", "happy", "surprise"}
+    assert all(isinstance(node.estimator, PlattSVM) for node in model.nodes_)
+    assert all(len(node.left) + len(node.right) >= 2 for node in model.nodes_)
+    assert {len(node.left) + len(node.right) for node in model.nodes_ if node.depth == 2} == {2}
+    # Every leaf is reached by a path of branch decisions starting at the root.
+    assert all(model.paths_[e][0][0] == 0 for e in EMOTIONS)
+    assert model.describe()[0] == "neutral/happy/surprise  vs  angry/disgust/fear/sad"
+
+
+def test_the_hierarchical_svm_learns_and_its_probabilities_sum_to_one():
+    X, y = blobs()
+    model = HierarchicalSVM(C=1.0).fit(X, y)
+    proba = model.predict_proba(X)
+    assert proba.shape == (len(y), 7)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert (model.predict(X) == y).mean() > 0.9
+
+
+def test_a_split_without_training_data_on_one_side_is_skipped():
+    classes = tuple(e for e in EMOTIONS if e != "disgust")  # SMP2020 has no disgust
+    X, y = blobs(classes)
+    model = HierarchicalSVM(C=1.0).fit(X, y)
+    assert len(model.nodes_) == len(classes) - 1
+    assert "disgust" not in model.classes_
+    assert np.allclose(model.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_a_class_with_very_few_examples_still_trains():
+    X, y = blobs(("happy", "sad", "angry"), per_class=10)
+    X, y = np.vstack([X, X[:1] + 0.1]), np.append(y, "fear")  # one fear example only
+    model = HierarchicalSVM(C=1.0).fit(X, y)
+    assert "fear" in model.classes_
+    assert np.allclose(model.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_the_tree_must_cover_the_labels():
+    X, y = blobs(("happy", "sad", "angry"))
+    with pytest.raises(ValueError, match="outside the tree"):
+        HierarchicalSVM(tree=("happy", "sad")).fit(X, y)
+
+
+def test_the_flat_svm_is_one_vs_rest():
+    X, y = blobs()
+    model = FlatSVM(C=1.0).fit(X, y)
+    assert len(model.estimators_) == 7
+    assert (model.predict(X) == y).mean() > 0.9
+    assert np.allclose(model.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_the_svm_node_can_be_libsvm_and_predicts_through_its_weight_vector():
+    X, y = blobs(("happy", "sad"), per_class=20)
+    target = (y == "sad").astype(int)
+    node = PlattSVM(kind="libsvm", C=1.0).fit(X, target)
+    assert node.support_vectors_ > 0
+    assert node.coef_.shape == (X.shape[1],)
+    assert (node.predict(X) == target).mean() > 0.9
+    assert np.allclose(node.predict_proba(X).sum(axis=1), 1.0)
+    with pytest.raises(ValueError, match="unknown SVM kind"):
+        PlattSVM(kind="svmlight").fit(X, target)
+
+
+def test_the_lexicon_baseline_takes_the_largest_intensity():
+    from recommender.lyrics.segment import tokenize
+
+    prepared = [(t, tokenize(t)) for t in ("I am so happy", "this is disgusting", "the bus is at nine")]
+    assert list(LexiconArgmax().predict(prepared)) == ["happy", "disgust", "neutral"]
+
+
+def test_the_class_bias_is_tuned_for_macro_f1_and_keeps_probabilities():
+    proba = np.array([[0.7, 0.3]] * 4 + [[0.6, 0.4]] * 4)  # every row says "a", but "b" rows less surely
+    y = ["a"] * 4 + ["b"] * 4
+    bias = tune_class_bias(proba, y, np.array(["a", "b"]))
+    adjusted = apply_class_bias(proba, bias)
+    assert np.allclose(adjusted.sum(axis=1), 1.0)
+    assert np.array(["a", "b"])[adjusted.argmax(axis=1)].tolist() == y
+    assert apply_class_bias(proba, None) is proba
+
+
+# --- the shipped model ------------------------------------------------------------------------------
+
+
+def test_a_model_ships_with_its_card():
+    assert MODEL_PATH.exists()
+    assert MODEL_PATH.stat().st_size < 8_000_000
+    model = load_model()
+    assert set(model.models) == {"en", "zh"}
+    for report in model.card["languages"].values():
+        assert report["shipped"] in ("hierarchical", "flat")
+        assert report[report["shipped"]]["test"]["macro_f1"] >= report["lexicon"]["test"]["macro_f1"] + 0.10
+
+
+@pytest.mark.parametrize("text, lang", [("我今天非常开心，阳光灿烂", None), ("I miss you and I cry every night", None),
+                                        ("我好害怕", "zh"), ("", "en")])
+def test_classify_returns_an_emotion_and_its_probability(text, lang):
+    emotion, probability = classify(text, lang)
+    assert emotion in EMOTIONS
+    assert 0.0 < probability <= 1.0
+
+
+def test_classify_gets_clear_lyrics_right():
+    assert classify("我今天非常开心，哈哈哈，太幸福了")[0] == "happy"
+    assert classify("I am so happy, what a wonderful day, I love it")[0] == "happy"
+    assert classify("眼泪流下来，我好伤心，好难过")[0] == "sad"
+
+
+def test_classify_many_matches_classify():
+    texts = ["今天很开心", "so angry at you", "我好害怕一个人"]
+    assert classify_many(texts) == [classify(t) for t in texts]
+
+
+def test_classify_loads_the_model_once():
+    assert load_model() is load_model()
+
+
+def test_training_end_to_end_on_a_miniature_data_set(tiny_data, tmp_path):
+    from recommender.lyrics.train import train
+
+    output = tmp_path / "model.joblib"
+    messages = []
+    model = train(tiny_data, ["en"], extra=[("I am so glad and joyful today", "happy", "en")], c_grid=(1.0,),
+                  output=output, log=messages.append)
+    assert output.exists() and output.with_suffix(".json").exists()
+    report = model.card["languages"]["en"]
+    assert report["admin_examples"] == 1
+    assert {"lexicon", "hierarchical", "flat"} <= set(report)
+    assert report[report["shipped"]]["test"]["accuracy"] > 0.8
+    assert model.classify_many(["so furious and angry"])[0][0] == "angry"
+    assert any("shipping" in m for m in messages)
