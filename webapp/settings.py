@@ -61,7 +61,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "recommender",
-    "webapp",
+    "webapp.apps.WebappConfig",
 ]
 
 MIDDLEWARE = [
