@@ -32,6 +32,9 @@ def main():
         print(json.dumps(result), flush=True)
         rows = "\n".join(f"| {k} | {v} |" for k, v in result.items())
         sections.append(f"## {title}\n\n| measure | value |\n|---|---|\n{rows}\n")
+    sections.append("## Snapshot round trip\n\nAgainst a running server (`make run`, or web + `make worker` with "
+                    "`REDIS_URL`): `python -m bench.roundtrip --base http://127.0.0.1:8000 --repeats 10` posts the "
+                    "astronaut photo and polls until the playlist is ready; it prints the median.\n")
     RESULTS.write_text("\n".join(sections))
     print(f"wrote {RESULTS}")
 
