@@ -249,3 +249,8 @@ class CrawlRun(models.Model):
     @property
     def duration(self):
         return (self.finished_at - self.started_at) if self.finished_at and self.started_at else None
+
+
+# Person-level settings and curation live in their own modules; Django finds models imported here.
+from .models_profile import *  # noqa: E402,F401,F403
+from .models_curation import *  # noqa: E402,F401,F403

@@ -14,11 +14,30 @@ import numpy as np
 
 from .emotion.labels import EMOTIONS
 from .library import library_version
-from .models import EmotionLabel, Favourite, Song, TypicalSong
-from .ranking import TagMatrix, profile_from_songs, shared_tags
+from .models import EmotionLabel, Favourite, HiddenSong, MoodSetting, Recognition, Song, TypicalSong
+from .ranking import TagMatrix, lower_tags, profile_from_songs, shared_tags
 
 FAVOURITE_WEIGHT = 0.5  # a saved song counts half as much as a chosen typical song
+HIDDEN_WEIGHT = 0.5  # "not for me": each hidden song lowers its tags in the profile by this much
 MAX_PER_ARTIST = 2
+PLAYLIST_LENGTH = 20
+
+# "Lift my mood": for a negative emotion, the playlist starts calming (the neutral library) and turns
+# cheerful (the happy library), half and half, in that order. See docs/recommendation.md.
+NEGATIVE_EMOTIONS = ("angry", "disgust", "fear", "sad")
+LIFT_TARGETS: dict[str, tuple[tuple[str, float], ...]] = {
+    emotion: (("neutral", 0.5), ("happy", 0.5)) for emotion in NEGATIVE_EMOTIONS}
+
+# Uncertain faces: below this top probability the libraries of the likely emotions (each at least
+# LIKELY_AT_LEAST) are blended by their probabilities instead of trusting the argmax.
+UNCERTAIN_BELOW = 0.5
+LIKELY_AT_LEAST = 0.15
+
+# Freshness: songs from the person's last few playlists have their ranking score multiplied by this.
+FRESH_PLAYLISTS = 3
+REPEAT_PENALTY = 0.5
+
+STRATEGIES = ("match", "lift", "blend")  # what may stand in Recognition.strategy
 
 
 @dataclass
@@ -84,7 +103,8 @@ def get_index() -> LibraryIndex:
         return _index
 
 
-def profile_for(user, emotion: str, index: LibraryIndex) -> tuple[Counter, list[int], str]:
+def profile_for(user, emotion: str, index: LibraryIndex,
+                hidden: list[int] | None = None) -> tuple[Counter, list[int], str]:
     """The tag profile for a person and an emotion, the songs it came from, and its basis."""
     typical = []
     favourites = []
@@ -93,38 +113,149 @@ def profile_for(user, emotion: str, index: LibraryIndex) -> tuple[Counter, list[
         in_library = index.confidence_by_emotion[emotion]
         favourites = [s for s in Favourite.objects.filter(user=user).values_list("song_id", flat=True)
                       if s in in_library and s not in typical]
+        if hidden is None:
+            hidden = hidden_songs(user)
     basis = "typical" if typical else "library"
     if not typical:
         typical = index.most_typical(emotion)
     profile = profile_from_songs(index.tags.get(s, ()) for s in typical)
     profile.update(profile_from_songs((index.tags.get(s, ()) for s in favourites), weight=FAVOURITE_WEIGHT))
+    if hidden:
+        profile = lower_tags(profile, (index.tags.get(s, ()) for s in hidden), HIDDEN_WEIGHT)
     return profile, typical, basis
 
 
-def recommend(user, emotion: str, length: int = 20) -> list[dict]:
-    """Top songs of the emotion's library by cosine to the profile, each with why it scored."""
+def hidden_songs(user) -> list[int]:
+    if user is None or not user.is_authenticated:
+        return []
+    return list(HiddenSong.objects.filter(user=user).values_list("song_id", flat=True))
+
+
+def likely_emotions(probabilities: dict | None) -> dict[str, float] | None:
+    """For an uncertain face, the likely emotions weighted by their probabilities (summing to 1);
+    None when the top probability is sure enough (or nothing is known)."""
+    probabilities = {e: float(p) for e, p in (probabilities or {}).items() if e in EMOTIONS}
+    if not probabilities:
+        return None
+    top = max(probabilities, key=probabilities.get)
+    if probabilities[top] >= UNCERTAIN_BELOW:
+        return None
+    likely = {e: p for e, p in probabilities.items() if p >= LIKELY_AT_LEAST or e == top}
+    if len(likely) < 2:
+        return None
+    total = sum(likely.values())
+    return {e: p / total for e, p in sorted(likely.items(), key=lambda kv: -kv[1])}
+
+
+def plan(emotion: str, probabilities: dict | None = None,
+         strategy: str = "match") -> tuple[str, list[tuple[str, float]]]:
+    """Which libraries a playlist comes from: (strategy used, [(library emotion, share of the playlist)]).
+
+    - lift, for a negative emotion: calming then cheerful, in that order (LIFT_TARGETS);
+    - an uncertain face ("blend"): each likely emotion's library fills a share of the playlist equal
+      to its probability (renormalised); under lift a negative emotion's share goes to its targets;
+    - otherwise the paper ("match"): the detected emotion's library.
+    """
     if emotion not in EMOTIONS:
         raise ValueError(f"unknown emotion {emotion!r}")
-    index = get_index()
-    profile, seeds, _basis = profile_for(user, emotion, index)
+    if strategy == "lift" and emotion in LIFT_TARGETS:
+        return "lift", list(LIFT_TARGETS[emotion])
+    blend = likely_emotions(probabilities)
+    if blend:
+        shares: dict[str, float] = {}
+        for e, w in blend.items():
+            targets = LIFT_TARGETS[e] if strategy == "lift" and e in LIFT_TARGETS else ((e, 1.0),)
+            for target, share in targets:
+                shares[target] = shares.get(target, 0.0) + w * share
+        if len(shares) > 1:
+            return "blend", sorted(shares.items(), key=lambda kv: -kv[1])
+        emotion = next(iter(shares))
+    return "match", [(emotion, 1.0)]
+
+
+def _ranked(user, emotion: str, index: LibraryIndex, hidden: list[int],
+            recent: set[int]) -> tuple[list[tuple[int, float]], Counter, list[int]]:
+    """The emotion's library best first as (id, score), the profile, and its seed songs.
+
+    Songs in ``recent`` have their score multiplied by REPEAT_PENALTY (pushed down, not removed).
+    """
+    profile, seeds, _basis = profile_for(user, emotion, index, hidden)
     rows = index.rows_by_emotion[emotion]
     if not len(rows):
-        return []
+        return [], profile, seeds
     scores = index.matrix.scores(profile, rows)
     ids = [index.matrix.ids[r] for r in rows]
+    scored = [(song_id, float(score) * (REPEAT_PENALTY if song_id in recent else 1.0))
+              for song_id, score in zip(ids, scores)]
     confidence = index.confidence_by_emotion[emotion]
-    # Cosine first; among equal tag vectors, the songs that serve the emotion best and are liked most.
-    order = sorted(range(len(ids)), key=lambda i: (-round(float(scores[i]), 6), -confidence[ids[i]],
-                                                   -index.popularity.get(ids[i], 0), ids[i]))
-    playlist, per_artist, skip = [], Counter(), set(seeds)
-    for i in order:
-        song_id = ids[i]
-        artist = index.artist.get(song_id, "").casefold()
-        if song_id in skip or per_artist[artist] >= MAX_PER_ARTIST:
-            continue
-        per_artist[artist] += 1
-        playlist.append({"id": song_id, "score": round(float(scores[i]), 4),
-                         "why": shared_tags(profile, index.tags.get(song_id, ()))})
-        if len(playlist) >= length:
-            break
-    return playlist
+    # Score first; among equal tag vectors, the songs that serve the emotion best and are liked most.
+    scored.sort(key=lambda t: (-round(t[1], 6), -confidence[t[0]], -index.popularity.get(t[0], 0), t[0]))
+    return scored, profile, seeds
+
+
+def build_playlist(user, emotion: str, probabilities: dict | None = None, strategy: str = "match",
+                   recent: set[int] | None = None, length: int = PLAYLIST_LENGTH) -> tuple[list[dict], str]:
+    """The playlist for a person and a (detected or corrected) emotion, and the strategy used.
+
+    Hidden songs and the person's seed songs never appear; songs in ``recent`` (their last few
+    playlists) are pushed down; no artist more than MAX_PER_ARTIST times; every song says why (the
+    shared tags). A blend is ordered by score; lift keeps its calming-then-cheerful order.
+    """
+    used, segments = plan(emotion, probabilities, strategy)
+    index = get_index()
+    hidden = hidden_songs(user)
+    recent = recent or set()
+    ranked = [(share, *_ranked(user, library, index, hidden, recent)) for library, share in segments]
+    playlist: list[dict] = []
+    per_artist: Counter = Counter()
+    taken: set[int] = set(hidden)
+    for _share, _scored, _profile, seeds in ranked:
+        taken.update(seeds)
+    wanted = 0.0
+    for share, scored, profile, _seeds in ranked:
+        wanted += share * length  # cumulative, so a short library's shortfall moves to the next
+        for song_id, score in scored:
+            if len(playlist) >= round(wanted):
+                break
+            artist = index.artist.get(song_id, "").casefold()
+            if song_id in taken or per_artist[artist] >= MAX_PER_ARTIST:
+                continue
+            taken.add(song_id)
+            per_artist[artist] += 1
+            playlist.append({"id": song_id, "score": round(max(0.0, min(1.0, score)), 4),
+                             "why": shared_tags(profile, index.tags.get(song_id, ()))})
+    if used == "blend":
+        playlist.sort(key=lambda pick: -pick["score"])
+    return playlist, used
+
+
+def recommend(user, emotion: str, length: int = PLAYLIST_LENGTH) -> list[dict]:
+    """The paper's playlist: top songs of the emotion's library by cosine to the profile."""
+    return build_playlist(user, emotion, length=length)[0]
+
+
+def recent_songs(recognition: Recognition, playlists: int = FRESH_PLAYLISTS) -> set[int]:
+    """Songs of the owner's last few finished playlists before this one."""
+    owned = Recognition.objects.filter(status=Recognition.Status.DONE).exclude(pk=recognition.pk)
+    if recognition.user_id is not None:
+        owned = owned.filter(user_id=recognition.user_id)
+    elif recognition.session_key:
+        owned = owned.filter(user__isnull=True, session_key=recognition.session_key)
+    else:
+        return set()
+    if recognition.created_at:
+        owned = owned.filter(created_at__lte=recognition.created_at)
+    songs = set()
+    for picks in owned.order_by("-created_at").values_list("songs", flat=True)[:playlists]:
+        songs.update(p["id"] for p in picks or ())
+    return songs
+
+
+def playlist_for_recognition(recognition: Recognition, corrected_emotion: str | None = None) -> None:
+    """Fill a recognition's songs and strategy: the person's strategy, blending when the face is
+    uncertain (not after a correction: the person said how they feel), fresh songs first."""
+    user = recognition.user
+    emotion = corrected_emotion or recognition.emotion
+    probabilities = None if corrected_emotion else recognition.probabilities
+    recognition.songs, recognition.strategy = build_playlist(
+        user, emotion, probabilities, MoodSetting.strategy_for(user), recent_songs(recognition))

@@ -107,3 +107,17 @@ class TagMatrix:
         else:
             order = np.lexsort((np.arange(len(scores)), -scores))
         return [(ids[i], float(scores[i])) for i in order]
+
+
+def lower_tags(profile: TagWeights, songs_tags: Iterable[Iterable[Hashable]], weight: float) -> Counter:
+    """The profile with each tag of the given songs lowered by ``weight`` per song, never below zero.
+
+    "Not for me": a disliked song's tags count less, but a profile never turns into a dislike
+    vector, so cosines stay in [0, 1].
+    """
+    lowered = Counter(profile)
+    for tags in songs_tags:
+        for tag in set(tags):
+            if tag in lowered:
+                lowered[tag] -= weight
+    return Counter({tag: w for tag, w in lowered.items() if w > 0})

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 def recognise_and_recommend(recognition_id: str, image_b64: str) -> str:
     """Recognise the largest face's emotion and store a playlist; the image is never stored."""
     from recommender import emotion as emotion_core
-    from recommender.playlists import recommend
+    from recommender.playlists import playlist_for_recognition
 
     recognition = Recognition.objects.select_related("user").filter(pk=recognition_id).first()
     if recognition is None or recognition.status != Recognition.Status.PENDING:
@@ -30,7 +30,7 @@ def recognise_and_recommend(recognition_id: str, image_b64: str) -> str:
         recognition.face_box = list(face.box)
         recognition.probabilities = {k: round(float(v), 4) for k, v in face.probabilities.items()}
         recognition.emotion = result.emotion
-        recognition.songs = recommend(recognition.user, recognition.emotion)
+        playlist_for_recognition(recognition)  # songs, and the strategy that produced them
     except emotion_core.ImageDecodeError as exc:
         return finish(recognition, error=str(exc))
     except Exception:

@@ -7,6 +7,11 @@ from webapp.views import api, pages
 api_patterns = ([
     path("recognitions", api.recognitions, name="recognitions"),
     path("recognitions/<uuid:recognition_id>", api.recognition, name="recognition"),
+    path("recognitions/<uuid:recognition_id>/correction", api.recognition_correction,
+         name="recognition_correction"),
+    path("hidden-songs", api.hidden_songs, name="hidden_songs"),
+    path("hidden-songs/<int:song_id>", api.hidden_song, name="hidden_song"),
+    path("mood-strategy", api.mood_strategy, name="mood_strategy"),
     path("favourites", api.favourites, name="favourites"),
     path("favourites/<int:song_id>", api.favourite, name="favourite"),
     path("typical-songs", api.typical_songs, name="typical_songs"),

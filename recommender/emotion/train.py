@@ -46,6 +46,7 @@ class Recipe:
     class_weight_power: float = 0.5  # 0 = none, 1 = fully balanced
     augment: bool = True
     equalize: bool = True  # histogram-equalise rows, as served crops are (the paper's preprocessing)
+    init_from: str | None = None  # warm start: weights of an earlier run (a new schedule on top of them)
     seed: int = 1234
 
     @classmethod
@@ -161,15 +162,19 @@ def compile_model(model, recipe: Recipe, steps_per_epoch: int):
 # ---------------------------------------------------------------- run
 
 def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFAULT_DATA_DIR,
-          runs_dir: Path = DEFAULT_RUNS_DIR, limit: int | None = None, verbose: int | None = None,
-          **overrides) -> dict:
-    """Train (or resume) one run in ``runs_dir/arch``; returns the summary dict."""
+          runs_dir: Path = DEFAULT_RUNS_DIR, run_name: str | None = None, limit: int | None = None,
+          verbose: int | None = None, **overrides) -> dict:
+    """Train (or resume) one run in ``runs_dir/(run_name or arch)``; returns the summary dict.
+
+    ``init_from`` (an override) starts from another model's weights with a fresh schedule: a
+    warm restart, which is how a CPU-bound run is extended without redoing its first epochs.
+    """
     import keras
 
     from . import networks
     from .evaluate import plot_history
 
-    run_dir = Path(runs_dir) / arch
+    run_dir = Path(runs_dir) / (run_name or arch)
     recipe_path, last_path, best_path = run_dir / "recipe.json", run_dir / "last.keras", run_dir / "best.keras"
     history_path = run_dir / "history.csv"
 
@@ -209,7 +214,10 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
         best_acc = max((float(r["val_accuracy"]) for r in rows), default=-1.0)
         print(f"resuming {arch} at epoch {initial_epoch + 1}/{recipe.epochs} (best PublicTest {best_acc:.4f})")
     else:
-        model = compile_model(networks.build(arch), recipe, len(train_seq))
+        model = networks.build(arch)
+        if recipe.init_from:
+            model.set_weights(keras.saving.load_model(recipe.init_from, compile=False).get_weights())
+        model = compile_model(model, recipe, len(train_seq))
         history_path.unlink(missing_ok=True)
     if initial_epoch >= recipe.epochs:
         print("run already complete")
@@ -278,9 +286,10 @@ def summarise(run_dir: Path, recipe: Recipe) -> dict:
     return summary
 
 
-def export(arch: str, runs_dir: Path = DEFAULT_RUNS_DIR, weights_dir: Path = WEIGHTS_DIR) -> Path:
+def export(arch: str, runs_dir: Path = DEFAULT_RUNS_DIR, weights_dir: Path = WEIGHTS_DIR,
+           run_name: str | None = None) -> Path:
     """Copy a run's best model (chosen on PublicTest) and its history into the shipped weights."""
-    run_dir = Path(runs_dir) / arch
+    run_dir = Path(runs_dir) / (run_name or arch)
     weights_dir.mkdir(parents=True, exist_ok=True)
     target = weights_dir / ("emotion_model.keras" if arch != "paper" else "paper_cnn.keras")
     stem = target.stem
@@ -314,6 +323,10 @@ def add_arguments(parser):
     parser.add_argument("--resume", action="store_true", help="continue the run in RUNS_DIR/ARCH")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS_DIR)
+    parser.add_argument("--run-name", help="folder under RUNS_DIR (default: the architecture's name)")
+    parser.add_argument("--init-from", help="start from this .keras model's weights (warm restart)")
+    parser.add_argument("--equalize", action=argparse.BooleanOptionalAction, default=None,
+                        help="histogram-equalise training rows (default on; match the init model's inputs)")
     parser.add_argument("--limit", type=int, help="use only the first N images of each split (smoke runs)")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--learning-rate", type=float)
@@ -322,10 +335,11 @@ def add_arguments(parser):
 
 def run_from_args(args):
     summary = train(args.arch, args.epochs, resume=args.resume, data_dir=args.data_dir,
-                    runs_dir=args.runs_dir, limit=args.limit, batch_size=args.batch_size,
-                    learning_rate=args.learning_rate)
+                    runs_dir=args.runs_dir, run_name=args.run_name, limit=args.limit,
+                    batch_size=args.batch_size, learning_rate=args.learning_rate,
+                    init_from=args.init_from, equalize=args.equalize)
     if args.export:
-        print(f"exported {export(args.arch, args.runs_dir)}")
+        print(f"exported {export(args.arch, args.runs_dir, run_name=args.run_name)}")
     return summary
 
 

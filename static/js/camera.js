@@ -32,6 +32,9 @@
     emotion: byId("emotion"),
     emotionFace: byId("emotion-face"),
     facesNote: byId("faces-note"),
+    correctedNote: byId("corrected-note"),
+    strategyNote: byId("strategy-note"),
+    correction: byId("correction"),
     error: byId("error"),
     playlistSection: byId("playlist-section"),
     playlist: byId("playlist"),
@@ -43,7 +46,11 @@
     favourite: root.dataset.favouriteUrl,
     typicalSongs: root.dataset.typicalSongsUrl,
     typicalSong: root.dataset.typicalSongUrl,
+    hiddenSongs: root.dataset.hiddenSongsUrl,
+    recognition: root.dataset.recognitionUrl,
   };
+  const NO_RECOGNITION = "00000000-0000-0000-0000-000000000000";
+  let current = null;  // the recognition on show, for corrections
   const authenticated = root.dataset.authenticated === "true";
   const maxUploadBytes = Number(root.dataset.maxUploadBytes) || Infinity;
   const percent = (() => {
@@ -212,6 +219,7 @@
 
   // A new attempt replaces the last result: an error never sits above a stale playlist.
   function clearResult() {
+    current = null;
     el.error.hidden = true;
     el.error.textContent = "";
     el.placeholder.hidden = true;
@@ -259,9 +267,23 @@
   }
 
   function render(result) {
-    el.emotion.textContent = result.emotion_label || result.emotion || "";
-    el.emotionFace.textContent = FACES[result.emotion] || "";
-    el.result.dataset.emotion = result.emotion || "";
+    current = result;
+    // The playlist follows the person's correction when they made one; the detection stays visible.
+    const shown = result.corrected_emotion || result.emotion;
+    el.emotion.textContent = result.corrected_emotion_label || result.emotion_label || result.emotion || "";
+    el.emotionFace.textContent = FACES[shown] || "";
+    el.result.dataset.emotion = shown || "";
+    el.correctedNote.hidden = !result.corrected_emotion;
+    el.correctedNote.textContent = result.corrected_emotion
+      ? strings.detectedAs.replace("__EMOTION__", result.emotion_label || result.emotion) : "";
+    el.strategyNote.hidden = !result.strategy_label;
+    el.strategyNote.textContent = result.strategy_label || "";
+    el.strategyNote.dataset.strategy = result.strategy || "";
+    for (const button of el.correction.querySelectorAll(".correct-emotion")) {
+      button.hidden = button.dataset.emotion === shown;
+      button.disabled = false;
+    }
+    el.correction.hidden = !result.correction_url;
     el.facesNote.hidden = !(result.faces > 1);
     el.facesNote.textContent = result.faces > 1 ? strings.severalFaces : "";
 
@@ -276,7 +298,7 @@
     }
     el.resultBody.hidden = false;
 
-    renderPlaylist(result.songs || [], result.emotion);
+    renderPlaylist(result.songs || [], shown);
     el.playlistSection.hidden = false;
     bringIntoView(el.result);
   }
@@ -349,6 +371,8 @@
       } else {
         typical.remove();
       }
+      const hide = item.querySelector(".hide-song");
+      hide.addEventListener("click", () => hideSong(item, hide, song));
     }
     return item;
   }
@@ -458,6 +482,56 @@
     }
   }
 
+  async function hideSong(item, button, song) {
+    button.disabled = true;
+    note(item, "");
+    try {
+      const response = await request(urls.hiddenSongs, "POST", { song_id: song.id });
+      if (response.ok) {
+        closePlayer(item);
+        item.classList.add("song-hidden");
+        for (const control of item.querySelectorAll(".song-actions > *")) control.hidden = true;
+        note(item, strings.hidden);
+        return;
+      }
+      note(item, await errorMessage(response), true);
+    } catch (_offline) {
+      note(item, strings.network, true);
+    }
+    button.disabled = false;
+  }
+
+  // "I'm actually ...": the playlist is re-ranked for the emotion the person says they feel.
+  async function correct(emotion) {
+    if (!current || !current.correction_url || busy) return;
+    const buttons = el.correction.querySelectorAll(".correct-emotion");
+    for (const button of buttons) button.disabled = true;
+    try {
+      const response = await request(current.correction_url, "POST", { emotion });
+      if (!response.ok) throw new UserFacingError(await errorMessage(response));
+      render(await response.json());
+    } catch (error) {
+      showError(error instanceof UserFacingError ? error.message : strings.network);
+      for (const button of buttons) button.disabled = false;
+    }
+  }
+
+  // Reopen a past playlist (links from My music): /?recognition=<id>.
+  async function reopen() {
+    const id = new URLSearchParams(window.location.search).get("recognition");
+    if (!id || !/^[0-9a-f-]{36}$/i.test(id)) return;
+    setBusy(true);
+    try {
+      const result = await poll(urls.recognition.replace(NO_RECOGNITION, id));
+      if (result.status === "failed") showError(result.error || strings.failed);
+      else render(result);
+    } catch (error) {
+      showError(error instanceof UserFacingError ? error.message : strings.failed);
+    } finally {
+      setBusy(false);
+    }
+  }
+
   // ---- Wiring -----------------------------------------------------------------------------
 
   el.snap.addEventListener("click", async () => {
@@ -481,6 +555,12 @@
     }
   });
 
+  el.correction.addEventListener("click", (event) => {
+    const button = event.target.closest(".correct-emotion");
+    if (button) correct(button.dataset.emotion);
+  });
+
   updateControls();
   startCamera();
+  reopen();
 })();

@@ -78,3 +78,23 @@ def test_evaluate_command_reports_on_a_small_slice(tiny_fer, tmp_path):
     assert set(report["per_class"]) == {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"}
     assert 0 <= report["accuracy"] <= 1
     assert (tmp_path / "cm.png").stat().st_size > 1000
+
+
+def test_warm_restart_starts_from_the_given_weights(tiny_fer, tmp_path):
+    import keras
+
+    from recommender.emotion import networks as nets
+    from recommender.emotion.train import train
+
+    start = nets.mien_vgg()
+    start.save(tmp_path / "start.keras")
+    runs = tmp_path / "runs"
+    # Zero epochs' worth of learning (lr 0) must leave the warm-start weights untouched.
+    train("mien_vgg", 1, data_dir=tiny_fer, runs_dir=runs, run_name="restart", limit=32, verbose=0,
+          batch_size=32, learning_rate=0.0, init_from=str(tmp_path / "start.keras"), equalize=False)
+    recipe = json.loads((runs / "restart" / "recipe.json").read_text())
+    assert recipe["init_from"].endswith("start.keras") and recipe["equalize"] is False
+    trained = keras.saving.load_model(runs / "restart" / "last.keras")
+    index = next(i for i, w in enumerate(start.weights) if "kernel" in w.path)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(trained.weights[index]),
+                               keras.ops.convert_to_numpy(start.weights[index]), atol=1e-6)

@@ -6,12 +6,14 @@ import json
 from django.conf import settings
 from django.db import IntegrityError
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from recommender.models import EMOTION_LABELS, Favourite, Recognition, Song, TypicalSong
+from recommender.models import (EMOTION_LABELS, Favourite, HiddenSong, MoodSetting, Recognition,
+                                 RecognitionCorrection, Song, TypicalSong)
 from webapp.tasks import recognise_and_recommend
 
 # Magic numbers of the image formats we accept; the name and the declared type are not trusted.
@@ -68,9 +70,12 @@ def recognition_json(recognition: Recognition) -> dict:
     songs = []
     if recognition.songs:
         by_id = Song.objects.prefetch_related("tags").in_bulk([s["id"] for s in recognition.songs])
+        # "Not for me" holds for past playlists too, when they are reopened.
+        hidden = set(HiddenSong.objects.filter(user_id=recognition.user_id).values_list("song_id", flat=True)
+                     ) if recognition.user_id else set()
         for pick in recognition.songs:
             song = by_id.get(pick["id"])
-            if song is None:  # removed from the library since
+            if song is None or song.id in hidden:  # removed from the library since, or hidden
                 continue
             names = {t.name: t.display_name for t in song.tags.all()}
             songs.append({
@@ -78,6 +83,7 @@ def recognition_json(recognition: Recognition) -> dict:
                 "tags": sorted(names.values()), "why": [names.get(t, t) for t in pick["why"]],
                 "url": song.url, "embed_url": song.embed_url, "audio_url": song.audio_url,
             })
+    corrected = correction_of(recognition)
     return {
         "id": str(recognition.id),
         "url": reverse("api:recognition", args=[recognition.id]),
@@ -90,7 +96,32 @@ def recognition_json(recognition: Recognition) -> dict:
         "songs": songs,
         "error": recognition.error or None,
         "strategy": recognition.strategy,
+        "strategy_label": strategy_label(recognition.strategy) if recognition.status == "done" else None,
+        # The person's own word, when they corrected the detected emotion; the playlist follows it.
+        "corrected_emotion": corrected or None,
+        "corrected_emotion_label": str(EMOTION_LABELS[corrected]) if corrected else None,
+        "correction_url": (reverse("api:recognition_correction", args=[recognition.id])
+                           if recognition.status == Recognition.Status.DONE else None),
     }
+
+
+STRATEGY_LABELS = {
+    "match": _lazy("Matched to your mood"),
+    "lift": _lazy("Chosen to lift your mood: calming first, then cheerful"),
+    "blend": _lazy("Your expression was unclear, so this blends the moods it might be"),
+}
+
+
+def strategy_label(strategy: str) -> str | None:
+    label = STRATEGY_LABELS.get(strategy)
+    return str(label) if label else None
+
+
+def correction_of(recognition: Recognition) -> str:
+    try:
+        return recognition.correction.emotion
+    except RecognitionCorrection.DoesNotExist:
+        return ""
 
 
 def _json_body(request) -> dict:
@@ -165,3 +196,66 @@ def typical_song(request, emotion, song_id):
         return refusal
     get_object_or_404(TypicalSong, user=request.user, emotion=emotion, song_id=song_id).delete()
     return JsonResponse({}, status=204)
+
+
+@require_POST
+def recognition_correction(request, recognition_id):
+    """'I'm actually sad': the owner corrects the emotion; the playlist is re-ranked for it at once
+    and the correction is stored beside the detected emotion. Saying the detected emotion undoes it."""
+    from recommender.playlists import playlist_for_recognition
+
+    found = Recognition.objects.select_related("user").filter(pk=recognition_id).first()
+    if found is None or not found.is_owned_by(request):
+        return error(_("No such recognition."), 404)
+    emotion = _json_body(request).get("emotion")
+    if emotion not in EMOTION_LABELS:
+        return error(_("Unknown emotion."), 400)
+    if found.status != Recognition.Status.DONE or not found.emotion:
+        return error(_("Only a finished recognition can be corrected."), 409)
+    if emotion == found.emotion:
+        RecognitionCorrection.objects.filter(recognition=found).delete()
+        playlist_for_recognition(found)
+    else:
+        RecognitionCorrection.objects.update_or_create(
+            recognition=found, defaults={"emotion": emotion, "detected_emotion": found.emotion})
+        playlist_for_recognition(found, corrected_emotion=emotion)
+    found.save(update_fields=["songs", "strategy"])
+    found = Recognition.objects.get(pk=found.pk)
+    return JsonResponse(recognition_json(found))
+
+
+@require_POST
+def hidden_songs(request):
+    """'Not for me': hide a song from this person's playlists and lower its tags in their profile."""
+    if refusal := _signed_in(request):
+        return refusal
+    song = _song_from(_json_body(request))
+    if song is None:
+        return error(_("No such song."), 404)
+    HiddenSong.objects.get_or_create(user=request.user, song=song)
+    return JsonResponse({"song_id": song.id, "hidden": True}, status=201)
+
+
+@require_http_methods(["DELETE"])
+def hidden_song(request, song_id):
+    if refusal := _signed_in(request):
+        return refusal
+    get_object_or_404(HiddenSong, user=request.user, song_id=song_id).delete()
+    return JsonResponse({}, status=204)
+
+
+@require_POST
+def mood_strategy(request):
+    """Set the person's mood strategy; JSON in, JSON out, or a form from My music (redirects back)."""
+    is_form = request.content_type != "application/json"
+    if not request.user.is_authenticated:
+        if is_form:
+            return redirect(f"{reverse('login')}?next={reverse('my_music')}")
+        return error(_("Sign in to choose how Mien picks your music."), 401)
+    strategy = (request.POST if is_form else _json_body(request)).get("strategy")
+    if strategy not in MoodSetting.Strategy.values:
+        return error(_("Unknown mood strategy."), 400)
+    MoodSetting.objects.update_or_create(user=request.user, defaults={"strategy": strategy})
+    if is_form:
+        return redirect(reverse("my_music") + "#strategy-heading")
+    return JsonResponse({"strategy": strategy})

@@ -14,5 +14,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         from argparse import Namespace
 
-        keys = ("arch", "epochs", "resume", "data_dir", "runs_dir", "limit", "batch_size", "learning_rate", "export")
+        keys = ("arch", "epochs", "resume", "data_dir", "runs_dir", "limit", "batch_size", "learning_rate", "export",
+                "run_name", "init_from", "equalize")
         train.run_from_args(Namespace(**{k: options[k] for k in keys}))
