@@ -286,6 +286,21 @@ def summarise(run_dir: Path, recipe: Recipe) -> dict:
     return summary
 
 
+def lineage_history(run_dir: Path, recipe: Recipe) -> list[dict]:
+    """The run's history preceded by its warm start's, epochs numbered on from there.
+
+    A model used for ``init_from`` carries its own history beside it as ``<stem>.history.csv``
+    (``export`` writes one), so a shipped model's curves and epoch count cover every stage.
+    """
+    rows = read_history(run_dir / "history.csv")
+    earlier: list[dict] = []
+    if recipe.init_from:
+        init = Path(recipe.init_from)
+        earlier = read_history(init.with_name(f"{init.stem}.history.csv"))
+    offset = len(earlier)
+    return earlier + [{**row, "epoch": str(int(row["epoch"]) + offset)} for row in rows]
+
+
 def export(arch: str, runs_dir: Path = DEFAULT_RUNS_DIR, weights_dir: Path = WEIGHTS_DIR,
            run_name: str | None = None) -> Path:
     """Copy a run's best model (chosen on PublicTest) and its history into the shipped weights."""
@@ -296,15 +311,29 @@ def export(arch: str, runs_dir: Path = DEFAULT_RUNS_DIR, weights_dir: Path = WEI
     import keras
 
     from . import networks
+    from .evaluate import plot_history
 
     # Ship weights without the optimizer state (a third of the size), in a freshly built graph.
     best = keras.saving.load_model(run_dir / "best.keras")
     shipped = networks.build(arch)
     shipped.set_weights(best.get_weights())
     shipped.save(target)
-    for name in ("history.csv", "recipe.json", "summary.json", "curves.png"):
-        if (run_dir / name).exists():
-            shutil.copyfile(run_dir / name, weights_dir / f"{stem}.{name}")
+    recipe = Recipe(**{"equalize": False, **json.loads((run_dir / "recipe.json").read_text())})
+    history = lineage_history(run_dir, recipe)
+    history_path = weights_dir / f"{stem}.history.csv"
+    history_path.unlink(missing_ok=True)
+    for row in history:
+        write_history_row(history_path, row)
+    if history:
+        plot_history(history, weights_dir / f"{stem}.curves.png", title=arch)
+    summary = summarise(run_dir, recipe)
+    earlier = len(history) - summary["epochs_done"]
+    if earlier:  # count every stage: epochs, the chosen epoch's number, and time
+        summary.update(epochs_done=len(history), best_epoch=summary["best_epoch"] + earlier,
+                       warm_start_epochs=earlier,
+                       train_seconds=round(sum(float(r["seconds"]) for r in history), 1))
+    (weights_dir / f"{stem}.summary.json").write_text(json.dumps(summary, indent=2))
+    (weights_dir / f"{stem}.recipe.json").write_text(json.dumps(asdict(recipe), indent=2))
     return target
 
 

@@ -98,3 +98,25 @@ def test_warm_restart_starts_from_the_given_weights(tiny_fer, tmp_path):
     index = next(i for i, w in enumerate(start.weights) if "kernel" in w.path)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(trained.weights[index]),
                                keras.ops.convert_to_numpy(start.weights[index]), atol=1e-6)
+
+
+def test_export_of_a_warm_restart_counts_every_stage(tiny_fer, tmp_path):
+    from recommender.emotion import networks as nets
+    from recommender.emotion.train import export, read_history, train, write_history_row
+
+    nets.mien_vgg().save(tmp_path / "stage1.keras")
+    for epoch in (1, 2, 3):  # the earlier stage's history travels beside its model
+        write_history_row(tmp_path / "stage1.history.csv",
+                          {"epoch": epoch, "seconds": 10.0, "accuracy": 0.5, "loss": 1.0,
+                           "val_accuracy": 0.5, "val_loss": 1.0, "learning_rate": 1e-3})
+    runs, weights = tmp_path / "runs", tmp_path / "weights"
+    train("mien_vgg", 2, data_dir=tiny_fer, runs_dir=runs, run_name="stage2", limit=32, verbose=0,
+          batch_size=32, init_from=str(tmp_path / "stage1.keras"), equalize=False)
+    shipped = export("mien_vgg", runs, weights, run_name="stage2")
+    history = read_history(weights / "emotion_model.history.csv")
+    assert [int(r["epoch"]) for r in history] == [1, 2, 3, 4, 5]
+    summary = json.loads((weights / "emotion_model.summary.json").read_text())
+    assert summary["epochs_done"] == 5 and summary["warm_start_epochs"] == 3
+    assert summary["best_epoch"] in (4, 5)  # chosen within the new stage, numbered on from the old
+    assert json.loads((weights / "emotion_model.recipe.json").read_text())["equalize"] is False
+    assert shipped.exists() and (weights / "emotion_model.curves.png").exists()
