@@ -9,9 +9,13 @@ from bench.common import RESULTS, machine
 
 BENCHES = {
     "emotion": "Emotion inference (one CPU thread): fast path vs `model.predict`",
+    "detector": "Face detector hit rate on real face photos held offline (see bench/bench_detector.py)",
     "ranking": "Ranking 100,000 songs x 200 tags: sparse matrix vs plain Python",
+    "hitrate": "Offline hit rate @10 of a held-out song, per emotion, on the bundled catalogue "
+               "(protocol in bench/bench_hitrate.py and docs/recommendation.md)",
     "lyrics": "Labelling 10,000 songs from lyrics (target < 60 s)",
     "ingest": "Bulk ingest into PostgreSQL through `recommender.library.ingest_many` (target >= 500 songs/s)",
+    "load": "Load: 20 clients snapping for 60 s against gunicorn + 2 Celery workers on PostgreSQL and Redis",
 }
 
 

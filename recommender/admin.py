@@ -15,11 +15,12 @@ from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from . import admin_crawl  # noqa: F401  (registers CrawlRun)
-from . import curation
+from . import curation, retraining
+from .admin_retrain import can_retrain, describe_scores  # registers ClassifierRun
 from .models import (EMOTION_CHOICES, EmotionLabel, Favourite, LabelChange, Recognition, Song, SongReview, Tag,
                      TypicalSong)
 
@@ -255,6 +256,14 @@ class SongAdmin(CurationActions, admin.ModelAdmin):
         return [path("import-excel/", self.admin_site.admin_view(self.import_excel_view),
                      name="recommender_song_import_excel"), *super().get_urls()]
 
+    def changelist_view(self, request, extra_context=None):
+        # The header shows the song classifier's last retraining and, to curators, the button.
+        run = retraining.last_run()
+        extra_context = {**(extra_context or {}), "last_classifier_run": run,
+                         "last_classifier_scores": describe_scores(run) if run else "",
+                         "can_retrain": can_retrain(request.user)}
+        return super().changelist_view(request, extra_context)
+
     def import_excel_view(self, request):
         if not self.has_change_permission(request):
             raise PermissionDenied
@@ -282,8 +291,8 @@ class SongAdmin(CurationActions, admin.ModelAdmin):
 class SongReviewAdmin(CurationActions, admin.ModelAdmin):
     """Model labels below the threshold (?threshold=0.5 to change it), lowest confidence first."""
 
-    list_display = ("title_link", "artist", "emotions", "model_confidence", "probabilities", "lyrics_excerpt",
-                    "listen")
+    list_display = ("title_link", "artist", "emotions", "model_confidence", "classifier_probabilities",
+                    "lexicon_features", "probabilities", "lyrics_excerpt", "listen")
     list_display_links = None
     search_fields = ("title", "artist")
     list_filter = (LabelEmotionFilter, HasLyricsFilter, "source")
@@ -324,6 +333,23 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
     @admin.display(description=_("model confidence"), ordering="model_confidence")
     def model_confidence(self, song):
         return f"{song.model_confidence:.2f}"
+
+    @admin.display(description=_("classifier probabilities"))
+    def classifier_probabilities(self, song):
+        """What led to the model label: every emotion's probability, kept when the song was labelled."""
+        probabilities = curation.model_probabilities(song.labels.all())
+        if not probabilities:
+            return _("not kept (labelled before probabilities were kept: run label_songs)")
+        return format_html_join(", ", "{} {}", ((e, f"{p:.2f}") for e, p in probabilities.items()))
+
+    @admin.display(description=_("lexicon features of the lyrics"))
+    def lexicon_features(self, song):
+        evidence = curation.lyrics_evidence(song.lyrics)
+        if evidence is None:
+            return _("no lyrics")
+        intensities = ", ".join(f"{e} {v:.2f}" for e, v in evidence["intensities"].items()) or _("no emotion words")
+        return _("%(intensities)s; polarity %(polarity)+.2f; %(hits)d emotion words, %(negations)d negated, "
+                 "%(degrees)d degree words in %(words)d words") % {**evidence, "intensities": intensities}
 
     @admin.display(description=_("all labels"))
     def probabilities(self, song):

@@ -170,6 +170,33 @@ def review_queue(queryset=None, threshold: float = REVIEW_THRESHOLD):
             .filter(model_confidence__lt=threshold).order_by("model_confidence", "id"))
 
 
+def model_probabilities(labels: Iterable[EmotionLabel]) -> dict[str, float]:
+    """The classifier's probabilities kept on the song's model label ({} if none were kept), highest
+    first."""
+    model = [label for label in labels if label.source == MODEL and label.probabilities]
+    if not model:
+        return {}
+    best = max(model, key=lambda label: label.confidence)
+    return dict(sorted(best.probabilities.items(), key=lambda item: (-item[1], EMOTIONS.index(item[0]))))
+
+
+def lyrics_evidence(lyrics: str) -> dict | None:
+    """What the lexicon finds in ``lyrics`` (the classifier's lexicon features, before scaling):
+    the emotion intensities above zero, highest first, the polarity and the counts of emotion words,
+    negations, degree words and words. None without lyrics."""
+    from .lyrics.classifier import MAX_CHARS
+    from .lyrics.lexicon import analyze_tokens
+    from .lyrics.segment import tokenize
+
+    if not (lyrics or "").strip():
+        return None
+    analysis = analyze_tokens(tokenize(lyrics[:MAX_CHARS]))
+    intensities = {e: round(v, 2) for e, v in zip(EMOTIONS, analysis.scores) if v > 0}
+    return {"intensities": dict(sorted(intensities.items(), key=lambda item: (-item[1], EMOTIONS.index(item[0])))),
+            "polarity": round(analysis.polarity, 2), "hits": analysis.hits, "negations": analysis.negations,
+            "degrees": analysis.degrees, "words": analysis.words}
+
+
 def effective_source_q(source: str) -> Q:
     """Songs whose effective labels come from ``source``."""
     higher = [s for s, p in EmotionLabel.PRIORITY.items() if p > EmotionLabel.PRIORITY[source]]
@@ -359,16 +386,26 @@ def _is_unit(text: str) -> bool:
 # -- the curator group --------------------------------------------------------------------------
 
 CURATOR_GROUP = "curator"
+# Curators view, add and change these (never delete; never users, groups or settings) ...
+CURATOR_MODELS = ("song", "songreview", "tag", "emotionlabel", "labelchange", "classifierrun")
+# ... except the history and the retraining runs, which they only read (and ask for a retraining).
+CURATOR_EXCLUDED = ("add_labelchange", "change_labelchange", "change_classifierrun")
 
 
-def curator_group():
-    """The `curator` group (made by migration 0004; made again here if someone deleted it)."""
+def curator_group(using: str = "default"):
+    """The `curator` group with its permissions, made or completed as needed (idempotent).
+
+    Migration 0004 makes it; the post_migrate handler (recommender/apps.py) calls this after every
+    migrate and every test-database flush, so the group is always there. Permissions a superuser
+    gave the group on top are left alone.
+    """
     from django.contrib.auth.models import Group, Permission
 
-    group, created = Group.objects.get_or_create(name=CURATOR_GROUP)
-    if created or not group.permissions.exists():
-        models = ("song", "songreview", "tag", "emotionlabel", "labelchange")
-        group.permissions.add(*Permission.objects.filter(
-            content_type__app_label="recommender", content_type__model__in=models,
-            codename__regex=r"^(view|change|add)_").exclude(codename__in=["add_labelchange", "change_labelchange"]))
+    group, _created = Group.objects.using(using).get_or_create(name=CURATOR_GROUP)
+    wanted = set(Permission.objects.using(using).filter(
+        content_type__app_label="recommender", content_type__model__in=CURATOR_MODELS,
+        codename__regex=r"^(view|change|add)_").exclude(codename__in=CURATOR_EXCLUDED).values_list("pk", flat=True))
+    missing = wanted - set(group.permissions.values_list("pk", flat=True))
+    if missing:
+        group.permissions.add(*missing)
     return group

@@ -128,6 +128,9 @@ class EmotionLabel(models.Model):
     confidence = models.FloatField(default=1.0)
     labelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     labelled_at = models.DateTimeField(auto_now=True)
+    # Model labels: the classifier's probability for every emotion ({emotion: p}), the evidence the
+    # review queue shows. Empty for catalogue and admin labels.
+    probabilities = models.JSONField(_("classifier probabilities"), default=dict, blank=True)
 
     class Meta:
         constraints = [

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+from django.db.models import F, Q
 
 from .emotion.labels import EMOTIONS
 from .library import library_version
@@ -123,6 +124,31 @@ def profile_for(user, emotion: str, index: LibraryIndex,
     if hidden:
         profile = lower_tags(profile, (index.tags.get(s, ()) for s in hidden), HIDDEN_WEIGHT)
     return profile, typical, basis
+
+
+SEARCH_RESULTS = 20
+SEARCH_MAX_CHARS = 100
+
+
+def search_library(emotion: str, query: str, limit: int = SEARCH_RESULTS) -> list[Song]:
+    """Songs of an emotion's library whose title, artist or a tag (its slug, English or Chinese name)
+    matches ``query``, most popular first: where a person finds typical songs beyond their playlist
+    (a newcomer's playlist is ranked against the library's own profile, so it rarely strays)."""
+    if emotion not in EMOTIONS:
+        raise ValueError(f"unknown emotion {emotion!r}")
+    query = (query or "").strip()
+    if not query:
+        return []
+    if len(query) > SEARCH_MAX_CHARS:
+        raise ValueError(f"a search is at most {SEARCH_MAX_CHARS} characters")
+    matches = (Q(title__icontains=query) | Q(artist__icontains=query) | Q(tags__name__iexact=query)
+               | Q(tags__name_en__icontains=query) | Q(tags__name_zh__icontains=query))
+    ids = (Song.objects.active().filter(id__in=get_index().songs_for(emotion)).filter(matches)
+           .order_by(F("popularity").desc(nulls_last=True), "title", "id")
+           .distinct().values_list("id", flat=True))  # distinct: a song may match through two tags
+    found = list(ids[:limit])
+    by_id = Song.objects.prefetch_related("tags").in_bulk(found)
+    return [by_id[song_id] for song_id in found]
 
 
 def hidden_songs(user) -> list[int]:

@@ -45,6 +45,15 @@ def catalogue(db):
 
 
 @pytest.fixture
+def few_songs(db):
+    """Five songs made on the spot, for tests about people's data rather than recommendations."""
+    from recommender.models import Song
+
+    return [Song.objects.create(source="manual", external_id=f"few-{i}", title=f"Song {i}", artist="Tester",
+                                url=f"https://example.org/song/{i}") for i in range(5)]
+
+
+@pytest.fixture
 def owner(django_user_model):
     return django_user_model.objects.create_user("owner", password="a-long-test-password")
 

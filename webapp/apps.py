@@ -10,6 +10,12 @@ class WebappConfig(AppConfig):
     name = "webapp"
 
     def ready(self):
+        from django.contrib import admin
+
+        from webapp.forms import ThrottledAdminAuthenticationForm
+
+        # The admin's log-in counts failed passwords like the site's own (webapp/ratelimit.py).
+        admin.site.login_form = ThrottledAdminAuthenticationForm
         # With tasks in-process (no REDIS_URL), load the emotion model while the development server
         # starts, not on the first snapshot: a person should not wait seconds for TensorFlow. Only in
         # the process that serves (the autoreloader's parent never does).

@@ -5,6 +5,7 @@ run in-process. Set DATABASE_URL and REDIS_URL to run on PostgreSQL with real Ce
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -44,13 +45,39 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """'20/m', '5/15m', '100/h' -> (requests, seconds); a bad value stops the start-up."""
+    value = (os.environ.get(name) or default).strip().lower()
+    match = re.fullmatch(r"(\d+)\s*/\s*(\d*)\s*([smhd])[a-z]*", value)
+    if not match or int(match[1]) < 1 or match[2] == "0":
+        raise ImproperlyConfigured(f"{name} must look like 20/m, 5/15m or 100/h, not {value!r}")
+    return int(match[1]), int(match[2] or 1) * RATE_UNITS[match[3]]
+
+
+def weak_secret_key(key: str) -> bool:
+    """Django's own test (security.W009): at least 50 characters, 5 distinct, not generated for DEBUG."""
+    return len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-")
+
+
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+NEW_KEY_HINT = 'python -c "import secrets; print(secrets.token_urlsafe(50))"'
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+        raise ImproperlyConfigured(f"SECRET_KEY must be set when DEBUG is off; make one with {NEW_KEY_HINT}")
     SECRET_KEY = "insecure-development-key-only-for-DEBUG"
+elif not DEBUG and weak_secret_key(SECRET_KEY):
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is too weak (under 50 characters or under 5 distinct ones); make one with {NEW_KEY_HINT}")
+# Old keys still accepted for signed data (sessions, password resets) while a new key rolls out.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must name the site's host names (comma-separated) when DEBUG is off")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -74,6 +101,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # An unreachable Redis (broker or cache) answers 503 "busy", not 500.
+    "webapp.middleware.ServiceBusyMiddleware",
 ]
 
 ROOT_URLCONF = "webapp.urls"
@@ -137,6 +166,11 @@ MEDIA_URL = "media/"
 MIEN_MAX_UPLOAD_BYTES = env_int("MIEN_MAX_UPLOAD_MB", 8) * 1024 * 1024
 FILE_UPLOAD_HANDLERS = ["webapp.uploads.MemoryOnlyUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = MIEN_MAX_UPLOAD_BYTES
+# Refused on the image header, before decoding: decompression bombs and absurdly large photos.
+# The worker's decoder applies the same limit (recommender.emotion.MAX_PIXELS).
+MIEN_MAX_PIXELS = 40_000_000
+# Snapshots a person chose to keep are stored re-encoded at most this many pixels a side.
+MIEN_KEPT_SNAPSHOT_SIDE = env_int("MIEN_KEPT_SNAPSHOT_SIDE", 1024)
 MIEN_PLAYLIST_LENGTH = env_int("MIEN_PLAYLIST_LENGTH", 20)
 # Whether crawled lyrics are kept on the song after their features are computed.
 MIEN_STORE_LYRICS = env_bool("MIEN_STORE_LYRICS", True)
@@ -155,6 +189,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("MIEN_TASK_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = env_int("MIEN_TASK_TIME_LIMIT", 90)
 CELERY_TASK_IGNORE_RESULT = True
+# Fail fast when the broker is down: the web answers 503 "busy" within a second or two instead of
+# hanging the request; workers keep retrying the connection for ever, at start-up too.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("MIEN_BROKER_CONNECT_TIMEOUT", 2)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": env_int("MIEN_BROKER_CONNECT_TIMEOUT", 2),
+    # A message taken by a worker that vanished (host lost, main process killed) is handed out
+    # again after this long; it must exceed the longest wait + run of an acks_late task.
+    "visibility_timeout": env_int("MIEN_BROKER_VISIBILITY_TIMEOUT", 300),
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = env_int("MIEN_BROKER_CONNECT_TIMEOUT", 2)
+# A recognition already running when the broker connection drops finishes and writes its outcome
+# (the database, not the broker, holds it); cancelling it would lose the photo.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# A recognition still pending after this long lost its message (a broker restart drops queued
+# ones): the sweeper, every MIEN_SWEEP_EVERY_SECONDS, marks it failed and asks for a new photo.
+MIEN_RECOGNITION_STALE_AFTER = env_int("MIEN_RECOGNITION_STALE_AFTER", 600)
 # Periodic crawling: every spider in its own process, one run per spider at a time.
 MIEN_CRAWL_SPIDERS = env_list("MIEN_CRAWL_SPIDERS", ["netease", "jamendo", "lyrics"])
 MIEN_CRAWL_TIMEOUT = env_int("MIEN_CRAWL_TIMEOUT", 4 * 3600)
@@ -164,6 +217,10 @@ CELERY_BEAT_SCHEDULE = {
     "crawl-music-sites": {
         "task": "recommender.tasks.crawl_all",
         "schedule": timedelta(hours=env_int("MIEN_CRAWL_EVERY_HOURS", 24)),
+    },
+    "sweep-stale-recognitions": {
+        "task": "webapp.tasks.sweep_stale_recognitions",
+        "schedule": timedelta(seconds=env_int("MIEN_SWEEP_EVERY_SECONDS", 60)),
     },
 }
 # Crawls take hours: they get their own queue so selfies never wait behind them.
@@ -177,12 +234,29 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": BASE_DIR / "var" / "cache"}}
 
+# Abuse limits, whatever DEBUG says: snapshots per person (signed-in user or anonymous session)
+# and per client IP; failed log-ins per user name + IP and per IP. 429 with Retry-After beyond them.
+MIEN_SNAPSHOT_RATE = env_rate("MIEN_SNAPSHOT_RATE", "20/m")
+MIEN_SNAPSHOT_IP_RATE = env_rate("MIEN_SNAPSHOT_IP_RATE", os.environ.get("MIEN_SNAPSHOT_RATE") or "20/m")
+MIEN_LOGIN_RATE = env_rate("MIEN_LOGIN_RATE", "5/15m")
+MIEN_LOGIN_IP_RATE = env_rate("MIEN_LOGIN_IP_RATE", "30/15m")
+# How many reverse proxies of ours stand in front (each appends to X-Forwarded-For); 0 trusts
+# only REMOTE_ADDR, so a client cannot pick its own address for the limits above.
+MIEN_TRUSTED_PROXIES = env_int("MIEN_TRUSTED_PROXIES", 0)
+
 if not DEBUG:
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # HTTPS only. Behind a TLS-terminating proxy that redirects http itself, MIEN_SECURE_SSL_REDIRECT=0
+    # turns Django's redirect off (and the deploy check's W008 with it); a proxy that talks plain
+    # http to Django must set X-Forwarded-Proto and MIEN_PROXY_SSL_HEADER=X-Forwarded-Proto, and strip
+    # that header from clients, or Django cannot tell https requests apart.
+    SECURE_SSL_REDIRECT = env_bool("MIEN_SECURE_SSL_REDIRECT", env_bool("SECURE_SSL_REDIRECT", True))
+    if not SECURE_SSL_REDIRECT:
+        SILENCED_SYSTEM_CHECKS = ["security.W008"]
+    if proxy_header := os.environ.get("MIEN_PROXY_SSL_HEADER", "").strip():
+        SECURE_PROXY_SSL_HEADER = ("HTTP_" + proxy_header.upper().replace("-", "_"), "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from webapp.views import api, pages
+from webapp.views import accounts, api, pages
 
 api_patterns = ([
     path("recognitions", api.recognitions, name="recognitions"),
@@ -16,15 +16,21 @@ api_patterns = ([
     path("favourites/<int:song_id>", api.favourite, name="favourite"),
     path("typical-songs", api.typical_songs, name="typical_songs"),
     path("typical-songs/<str:emotion>/<int:song_id>", api.typical_song, name="typical_song"),
+    path("songs", api.library_songs, name="library_songs"),
 ], "api")
 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("me/music/", pages.my_music, name="my_music"),
+    path("me/snapshots/setting", accounts.snapshot_setting, name="snapshot_setting"),
+    path("me/snapshots/delete", accounts.delete_snapshots, name="delete_snapshots"),
+    path("me/snapshots/<uuid:snapshot_id>", accounts.snapshot, name="snapshot"),
     path("accounts/signup/", pages.signup, name="signup"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/delete/", accounts.delete_account, name="delete_account"),
     path("api/", include(api_patterns)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/login/", accounts.admin_login),  # before admin.site.urls: throttled, 429
     path("admin/", admin.site.urls),
 ]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .faces import MAX_PIXELS, Face, ImageDecodeError, decode_image, detect_faces
+from .faces import MAX_PIXELS, Face, ImageDecodeError, ImageTooLarge, decode_image, detect_faces, probe_image
 from .labels import EMOTIONS, FACE_SIZE
 
 __all__ = [
@@ -30,10 +30,12 @@ __all__ = [
     "Face",
     "FaceResult",
     "ImageDecodeError",
+    "ImageTooLarge",
     "Recognition",
     "decode_image",
     "detect_faces",
     "predict_faces",
+    "probe_image",
     "recognize",
 ]
 

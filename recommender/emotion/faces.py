@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from .labels import FACE_SIZE
 
@@ -23,7 +23,9 @@ __all__ = [
     "MAX_PIXELS",
     "ALLOWED_FORMATS",
     "ImageDecodeError",
+    "ImageTooLarge",
     "Face",
+    "probe_image",
     "decode_image",
     "detect_faces",
     "crop_face",
@@ -63,6 +65,14 @@ class ImageDecodeError(ValueError):
     """The upload is not an image we can read (unknown format, damaged, or too large)."""
 
 
+class ImageTooLarge(ImageDecodeError):
+    """The image's header declares more pixels than allowed (a decompression bomb, or a huge photo)."""
+
+    def __init__(self, message: str, width: int = 0, height: int = 0, max_pixels: int = MAX_PIXELS):
+        super().__init__(message)
+        self.width, self.height, self.max_pixels = width, height, max_pixels
+
+
 @dataclass(frozen=True, eq=False)
 class Face:
     """One detected face.
@@ -86,12 +96,18 @@ class Face:
 # --------------------------------------------------------------------------- decoding
 
 
-def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """Decode image bytes into an upright RGB uint8 array [H, W, 3].
+def probe_image(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[str, int, int]:
+    """(format, width, height) read from the image's header alone, without decoding a pixel.
 
-    EXIF orientation is applied. Raises ImageDecodeError when the bytes are not a supported
-    image, are truncated or damaged, or decode to more than max_pixels pixels.
+    Cheap enough for a web request: refuses decompression bombs (ImageTooLarge) and bytes that are
+    not an image of an allowed format (ImageDecodeError) before anything big is allocated.
     """
+    img = _open_header(data, max_pixels)
+    return img.format, img.width, img.height
+
+
+def _open_header(data: bytes, max_pixels: int) -> Image.Image:
+    """Image.open (lazy: header only) with the pixel limit checked on the declared size."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"expected image bytes, got {type(data).__name__}")
     if len(data) == 0:
@@ -101,33 +117,72 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
-            width, height = img.size
-            # Checked on the header, before any pixel is decoded.
-            if width * height > max_pixels:
-                raise ImageDecodeError(_too_large(max_pixels, width, height))
-            img.load()
-    except ImageDecodeError:
-        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageDecodeError(_too_large(max_pixels)) from exc
+        raise ImageTooLarge(_too_large(max_pixels), max_pixels=max_pixels) from exc
     except UnidentifiedImageError as exc:
         raise ImageDecodeError(
             "The file is not an image we can read; please upload a JPEG, PNG or WebP photo."
         ) from exc
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        raise ImageDecodeError("The image file is damaged or incomplete; please upload it again.") from exc
+    width, height = img.size
+    # Checked on the header, before any pixel is decoded.
+    if width * height > max_pixels:
+        raise ImageTooLarge(_too_large(max_pixels, width, height), width, height, max_pixels)
+    return img
+
+
+def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Decode image bytes into an upright RGB uint8 array [H, W, 3].
+
+    EXIF orientation is applied and nothing else of the metadata is used. Raises ImageDecodeError
+    when the bytes are not a supported image, are truncated or damaged, or decode to more than
+    max_pixels pixels (ImageTooLarge, found on the header before decoding).
+    """
+    img = _open_header(data, max_pixels)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooLarge(_too_large(max_pixels), max_pixels=max_pixels) from exc
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         # Pillow reports truncation as OSError("image file is truncated ...") and corrupt
         # headers or chunks as SyntaxError, ValueError or struct.error depending on the plugin.
         raise ImageDecodeError("The image file is damaged or incomplete; please upload it again.") from exc
 
     try:
-        upright = ImageOps.exif_transpose(img)
-    except Exception:  # noqa: BLE001 - a malformed EXIF block must not reject an otherwise good photo
-        upright = img
-    try:
-        rgb = upright.convert("RGB")
+        rgb = _upright(img).convert("RGB")
     except (OSError, ValueError) as exc:
         raise ImageDecodeError("The image uses a colour format we cannot read.") from exc
     return np.asarray(rgb, dtype=np.uint8)
+
+
+# EXIF orientation (tag 0x0112) -> the transpose that shows the photo as the camera held it.
+_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _upright(img: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation and nothing else of the metadata.
+
+    Only the one tag is read; the rest of the block is never interpreted or copied (ImageOps.
+    exif_transpose rewrites the whole block and raises on many damaged ones). An unreadable block
+    or an unknown value leaves the image as stored.
+    """
+    try:
+        orientation = img.getexif().get(0x0112)
+    except Exception:  # noqa: BLE001 - a malformed EXIF block must not reject an otherwise good photo
+        return img
+    method = _ORIENTATION.get(orientation) if isinstance(orientation, int) else None
+    return img.transpose(method) if method is not None else img
 
 
 def _too_large(max_pixels: int, width: int = 0, height: int = 0) -> str:

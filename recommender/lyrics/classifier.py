@@ -300,11 +300,21 @@ class SongClassifier:
     card: dict
 
     def classify_many(self, texts, langs=None) -> list[tuple[str, float]]:
+        """(emotion, probability) of the most probable emotion, per text."""
+        results = []
+        for proba in self.probabilities_many(texts, langs):
+            emotion = max(proba, key=proba.get)  # ties: the earlier emotion, as argmax
+            results.append((emotion, proba[emotion]))
+        return results
+
+    def probabilities_many(self, texts, langs=None) -> list[dict[str, float]]:
+        """Every emotion's probability, per text ({emotion: p}, in ``EMOTIONS`` order, summing to 1;
+        an emotion the language's model never saw in training is left out)."""
         texts = list(texts)
         if langs is None:
             langs = [None] * len(texts)
         langs = [lang or detect_language(text) for text, lang in zip(texts, langs)]
-        results: list[tuple[str, float] | None] = [None] * len(texts)
+        results: list[dict[str, float] | None] = [None] * len(texts)
         for lang in set(langs):
             if lang not in self.models:
                 raise ValueError(f"no model for language {lang!r}; have {sorted(self.models)}")
@@ -312,10 +322,9 @@ class SongClassifier:
             model = self.models[lang]
             prepared = [(normalise(texts[i][:MAX_CHARS]), tokenize(texts[i][:MAX_CHARS], lang)) for i in indexes]
             proba = model.predict_proba_prepared(prepared)
-            best = proba.argmax(axis=1)
-            classes = model.classifier.classes_
+            classes = [str(c) for c in model.classifier.classes_]
             for row, i in enumerate(indexes):
-                results[i] = (str(classes[best[row]]), float(proba[row, best[row]]))
+                results[i] = {c: float(proba[row, j]) for j, c in enumerate(classes)}
         return results  # type: ignore[return-value]
 
 

@@ -39,6 +39,7 @@
     playlistSection: byId("playlist-section"),
     playlist: byId("playlist"),
     songTemplate: byId("song-template"),
+    chooseTypical: byId("choose-typical"),  // signed-in people only
   };
   const urls = {
     recognitions: root.dataset.recognitionsUrl,
@@ -299,6 +300,11 @@
     el.resultBody.hidden = false;
 
     renderPlaylist(result.songs || [], shown);
+    if (el.chooseTypical && shown) {
+      const url = new URL(el.chooseTypical.getAttribute("href"), window.location.href);
+      url.search = new URLSearchParams({ emotion: shown }).toString();
+      el.chooseTypical.href = url.pathname + url.search;
+    }
     el.playlistSection.hidden = false;
     bringIntoView(el.result);
   }

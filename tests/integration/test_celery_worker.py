@@ -4,26 +4,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from tests.conftest import skip_or_fail
+from tests.integration.workers import REDIS_URL, database_url, reset_connections, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-REDIS_URL = os.environ.get("MIEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def database_url() -> str:
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        skip_or_fail("the worker test needs PostgreSQL (set DATABASE_URL)")
-    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db.get('USER') or 'postgres'}{password}@{host}:{port}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -47,14 +35,6 @@ def redis_broker():
     client.flushdb()
 
 
-def reset_connections(app):
-    """Drop the cached broker connections so the next task is sent with the current settings."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.amqp._producer_pool = None
-
-
 @pytest.fixture
 def worker(redis_broker, tmp_path):
     env = dict(os.environ, DATABASE_URL=database_url(), REDIS_URL=redis_broker,
@@ -71,16 +51,6 @@ def worker(redis_broker, tmp_path):
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
     log.close()
-
-
-def wait_for(client, url, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(url).json()
-        if body["status"] != "pending":
-            return body
-        time.sleep(0.25)
-    raise AssertionError(f"recognition still pending after {timeout}s")
 
 
 def test_a_worker_recognises_and_recommends(client, catalogue, face_photo, worker):

@@ -2,6 +2,7 @@
 
 import base64
 import json
+import logging
 
 from django.conf import settings
 from django.db import IntegrityError
@@ -14,7 +15,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from recommender.models import (EMOTION_LABELS, Favourite, HiddenSong, MoodSetting, Recognition,
                                  RecognitionCorrection, Song, TypicalSong)
-from webapp.tasks import recognise_and_recommend
+from webapp.middleware import BUSY_MESSAGE, RETRY_AFTER_SECONDS, SERVICE_DOWN
+from recommender.emotion import ImageDecodeError, ImageTooLarge, probe_image
+from webapp.ratelimit import limit_snapshots
+from webapp.snapshots import keep_if_wanted
+from webapp.tasks import mark_failed, recognise_and_recommend
+
+log = logging.getLogger(__name__)
+# What publishing a task raises when the broker cannot be reached (kombu wraps the socket errors).
+BROKER_DOWN = (*SERVICE_DOWN, OSError)
 
 # Magic numbers of the image formats we accept; the name and the declared type are not trusted.
 IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF", b"GIF87a", b"GIF89a", b"BM")
@@ -31,6 +40,7 @@ def looks_like_image(data: bytes) -> bool:
 
 
 @require_POST
+@limit_snapshots
 def recognitions(request):
     limit_mb = settings.MIEN_MAX_UPLOAD_BYTES // (1024 * 1024)
     too_large = _("That photo is too large: the limit is %(mb)s MB.") % {"mb": limit_mb}
@@ -47,13 +57,27 @@ def recognitions(request):
         return error(_("The photo is empty."), 400)
     if not looks_like_image(data[:16]):
         return error(_("That file is not a photo we can read: send a JPEG, PNG, WebP, GIF or BMP image."), 415)
+    try:  # the header alone: a decompression bomb is refused before a pixel is decoded
+        probe_image(data, max_pixels=settings.MIEN_MAX_PIXELS)
+    except ImageTooLarge:
+        return error(_("That photo has too many pixels: the limit is %(mp)s megapixels.")
+                     % {"mp": settings.MIEN_MAX_PIXELS // 1_000_000}, 413)
+    except ImageDecodeError:
+        pass  # damaged: the recognition fails with the decoder's reason
     if not request.session.session_key:
         request.session.save()
     recognition = Recognition.objects.create(
         user=request.user if request.user.is_authenticated else None,
         session_key="" if request.user.is_authenticated else request.session.session_key,
     )
-    recognise_and_recommend.delay(str(recognition.id), base64.b64encode(data).decode("ascii"))
+    try:
+        recognise_and_recommend.delay(str(recognition.id), base64.b64encode(data).decode("ascii"))
+    except BROKER_DOWN:
+        # The queue is unreachable: say so now rather than leave the recognition pending for good.
+        log.exception("could not queue recognition %s", recognition.id)
+        mark_failed([recognition.id], BUSY_MESSAGE)
+        return JsonResponse({"error": _(BUSY_MESSAGE)}, status=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
+    keep_if_wanted(request, recognition, data)  # only with the person's "Keep my snapshots" on
     url = reverse("api:recognition", args=[recognition.id])
     return JsonResponse({"id": str(recognition.id), "url": url}, status=202, headers={"Location": url})
 
@@ -94,7 +118,8 @@ def recognition_json(recognition: Recognition) -> dict:
         "probabilities": {e: recognition.probabilities[e] for e in EMOTION_LABELS if e in recognition.probabilities},
         "faces": recognition.face_count,
         "songs": songs,
-        "error": recognition.error or None,
+        # Stored in English by the worker; shown in the reader's language where there is a translation.
+        "error": _(recognition.error) if recognition.error else None,
         "strategy": recognition.strategy,
         "strategy_label": strategy_label(recognition.strategy) if recognition.status == "done" else None,
         # The person's own word, when they corrected the detected emotion; the playlist follows it.
@@ -196,6 +221,29 @@ def typical_song(request, emotion, song_id):
         return refusal
     get_object_or_404(TypicalSong, user=request.user, emotion=emotion, song_id=song_id).delete()
     return JsonResponse({}, status=204)
+
+
+@require_GET
+def library_songs(request):
+    """Search one emotion's library (``?emotion=happy&q=rock``): how a person finds typical songs
+    that are not in their playlist. Each song says whether it is already one of theirs."""
+    from recommender.playlists import SEARCH_MAX_CHARS, search_library
+
+    if refusal := _signed_in(request):
+        return refusal
+    emotion = request.GET.get("emotion")
+    if emotion not in EMOTION_LABELS:
+        return error(_("Unknown emotion."), 400)
+    query = (request.GET.get("q") or "").strip()
+    if not query:
+        return error(_("Type a title, an artist or a tag to search for."), 400)
+    if len(query) > SEARCH_MAX_CHARS:
+        return error(_("That search is too long: use at most %(n)s characters.") % {"n": SEARCH_MAX_CHARS}, 400)
+    typical = set(TypicalSong.objects.filter(user=request.user, emotion=emotion).values_list("song_id", flat=True))
+    songs = [{"id": song.id, "title": song.title, "artist": song.artist, "url": song.url,
+              "tags": sorted(t.display_name for t in song.tags.all()), "typical": song.id in typical}
+             for song in search_library(emotion, query)]
+    return JsonResponse({"emotion": emotion, "query": query, "songs": songs})
 
 
 @require_POST

@@ -1,0 +1,281 @@
+"""A bounded load run on 127.0.0.1: gunicorn + 2 Celery workers on PostgreSQL and Redis.
+
+CLIENTS concurrent clients each post the astronaut photo to POST /api/recognitions and poll it to
+completion (every 300 ms, as the page does), again and again for DURATION seconds; then the run
+waits (at most DRAIN seconds) for what is still pending. Records throughput, median and p95 round
+trip, the error rate, and whether every submitted recognition finished (none left pending in the
+database). Everything runs on a database of its own (created, migrated, catalogue imported) and
+Redis db 9, and is torn down at the end.
+
+    python -c "from bench.bench_load import run; print(run())"
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATABASE_URL = os.environ.get("MIEN_LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mien_load")
+REDIS_URL = os.environ.get("MIEN_LOAD_REDIS_URL", "redis://127.0.0.1:6379/9")
+POLL_SECONDS = 0.3  # as static/js/camera.js
+REQUEST_TIMEOUT = 30
+START_TIMEOUT = 180
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))  # ceil
+    return ordered[int(rank) - 1]
+
+
+def environment() -> dict:
+    return dict(os.environ, DJANGO_SETTINGS_MODULE="tests.settings", DATABASE_URL=DATABASE_URL,
+                REDIS_URL=REDIS_URL, DEBUG="0", ALLOWED_HOSTS="127.0.0.1", MIEN_TF_THREADS="1",
+                # The load is one address and a few sessions: lift the per-person and per-address limits.
+                MIEN_SNAPSHOT_RATE="100000/m", MIEN_SNAPSHOT_IP_RATE="100000/m", LOG_LEVEL="WARNING",
+                PYTHONPATH=str(ROOT))
+
+
+def create_database(env: dict) -> None:
+    import psycopg
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    for command in (["migrate", "--no-input", "-v", "0"], ["import_catalogue"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL, timeout=START_TIMEOUT)
+
+
+def drop_database() -> None:
+    import psycopg
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def flush_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def wait_until(check, what: str, timeout: float = START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start within {timeout}s")
+        time.sleep(0.5)
+
+
+class Client(threading.Thread):
+    """One person snapping again and again until the deadline, each snapshot polled to the end."""
+
+    def __init__(self, base: str, photo: bytes, stop_submitting: float, give_up: float, limit: int | None = None):
+        super().__init__(daemon=True)
+        self.base, self.photo, self.limit = base, photo, limit
+        self.stop_submitting, self.give_up = stop_submitting, give_up
+        self.round_trips: list[float] = []
+        self.accepted: list[str] = []
+        self.done = self.failed = self.http_errors = self.unfinished = 0
+        self.error_kinds: dict[str, int] = {}
+
+    def error(self, kind: str) -> None:
+        self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
+
+    def run(self):
+        import requests
+
+        session = requests.Session()
+        session.get(self.base + "/", timeout=REQUEST_TIMEOUT).raise_for_status()  # the CSRF cookie
+        headers = {"X-CSRFToken": session.cookies.get("csrftoken"), "Referer": self.base + "/"}
+        tries = 0
+        while time.monotonic() < self.stop_submitting and (self.limit is None or tries < self.limit):
+            tries += 1
+            started = time.monotonic()
+            try:
+                posted = session.post(self.base + "/api/recognitions", headers=headers, timeout=REQUEST_TIMEOUT,
+                                      files={"image": ("me.jpg", self.photo, "image/jpeg")})
+            except requests.RequestException as exc:
+                self.http_errors += 1
+                self.error(type(exc).__name__)
+                continue
+            if posted.status_code != 202:
+                self.http_errors += 1
+                self.error(f"POST {posted.status_code}")
+                continue
+            self.accepted.append(posted.json()["id"])
+            status = self.poll(session, posted.json()["url"])
+            if status == "done":
+                self.done += 1
+                self.round_trips.append(time.monotonic() - started)
+            elif status == "failed":
+                self.failed += 1
+                self.error("recognition failed")
+            else:
+                self.unfinished += 1
+
+    def poll(self, session, url: str) -> str:
+        import requests
+
+        while time.monotonic() < self.give_up:
+            time.sleep(POLL_SECONDS)
+            try:
+                response = session.get(self.base + url, timeout=REQUEST_TIMEOUT)
+            except requests.RequestException as exc:
+                self.error(f"poll {type(exc).__name__}")
+                continue
+            if response.status_code != 200:
+                self.error(f"poll {response.status_code}")
+                continue
+            status = response.json()["status"]
+            if status != "pending":
+                return status
+        return "pending"
+
+
+def photo() -> bytes:
+    from bench.roundtrip import photo as astronaut
+
+    return astronaut()
+
+
+def database_statuses(env: dict) -> dict[str, int]:
+    code = ("import django, json; django.setup(); from django.db.models import Count; "
+            "from recommender.models import Recognition; "
+            "print(json.dumps(dict(Recognition.objects.values_list('status').annotate(n=Count('pk')))))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True,
+                         text=True, timeout=60).stdout
+    import json
+
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run(clients: int = 20, duration: float = 60.0, drain: float = 120.0, web_workers: int = 2,
+        web_threads: int = 8, celery_workers: int = 2) -> dict:
+    env = environment()
+    load_before = os.getloadavg()
+    processes: list[subprocess.Popen] = []
+    logs = Path(tempfile.mkdtemp(prefix="mien-load-"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    flush_redis()
+    create_database(env)
+    try:
+        processes.append(start([sys.executable, "-m", "gunicorn", "webapp.wsgi:application", "--bind",
+                                f"127.0.0.1:{port}", "--workers", str(web_workers), "--threads", str(web_threads),
+                                "--worker-class", "gthread", "--timeout", "60"], env, logs / "gunicorn.log"))
+        for n in range(celery_workers):
+            processes.append(start([sys.executable, "-m", "celery", "-A", "webapp", "worker", "--concurrency=1",
+                                    "--pool=prefork", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+                                    "-n", f"load{n}@%h"], env, logs / f"celery{n}.log"))
+        import requests
+
+        def web_up():
+            try:
+                return requests.get(base + "/", timeout=5).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_until(web_up, "gunicorn")
+        for n in range(celery_workers):
+            wait_until(lambda n=n: " ready." in (logs / f"celery{n}.log").read_text(errors="replace"),
+                       f"celery worker {n}")
+        image = photo()
+        # One snapshot first, so each worker's model is loaded before the clock starts.
+        warm = [Client(base, image, time.monotonic() + START_TIMEOUT, time.monotonic() + START_TIMEOUT, limit=1)
+                for _ in range(celery_workers)]
+        for client in warm:
+            client.start()
+        for client in warm:
+            client.join()
+        if sum(c.done for c in warm) != celery_workers:
+            raise RuntimeError(f"warm-up snapshots did not finish: {[c.error_kinds for c in warm]}")
+        warm_ids = {i for c in warm for i in c.accepted}
+
+        started = time.monotonic()
+        crowd = [Client(base, image, started + duration, started + duration + drain) for _ in range(clients)]
+        for client in crowd:
+            client.start()
+        for client in crowd:
+            client.join()
+        elapsed = time.monotonic() - started
+        load_after = os.getloadavg()
+        statuses = database_statuses(env)
+    finally:
+        for process in processes:
+            stop(process)
+        flush_redis()
+        drop_database()
+
+    trips = [t for c in crowd for t in c.round_trips]
+    accepted = sum(len(c.accepted) for c in crowd)
+    attempts = accepted + sum(c.http_errors for c in crowd)
+    done = sum(c.done for c in crowd)
+    failed = sum(c.failed for c in crowd)
+    unfinished = sum(c.unfinished for c in crowd)
+    kinds: dict[str, int] = {}
+    for client in crowd:
+        for kind, n in client.error_kinds.items():
+            kinds[kind] = kinds.get(kind, 0) + n
+    in_database = sum(statuses.values()) - len(warm_ids)
+    return {
+        "clients": clients,
+        "duration_s": duration,
+        "web": f"gunicorn {web_workers} workers x {web_threads} threads",
+        "celery_workers": celery_workers,
+        "submitted": attempts,
+        "accepted_202": accepted,
+        "done": done,
+        "failed": failed,
+        "http_errors": sum(c.http_errors for c in crowd),
+        "error_rate": round((attempts - done) / attempts, 4) if attempts else None,
+        "errors_by_kind": kinds or "none",
+        "throughput_per_s": round(done / elapsed, 2),
+        "round_trip_median_s": round(statistics.median(trips), 2) if trips else None,
+        "round_trip_p95_s": round(percentile(trips, 95), 2) if trips else None,
+        "round_trip_max_s": round(max(trips), 2) if trips else None,
+        "wall_s": round(elapsed, 1),
+        "pending_left_in_db": statuses.get("pending", 0),
+        "every_submitted_finished": unfinished == 0 and statuses.get("pending", 0) == 0
+                                    and in_database == accepted,
+        "load_average_before_1m": round(load_before[0], 2),
+        "load_average_after_1m": round(load_after[0], 2),
+    }
+
+
+if __name__ == "__main__":
+    print(run())
