@@ -1,14 +1,14 @@
 """What the spiders extract: one song per item.
 
 The fields named in ``SEAM_FIELDS`` are what ``recommender.library.ingest`` takes (``lyrics`` is
-proposed to it); the rest are raw material for the pipelines (tag tokens) or kept for later
+labelled and then kept only while needed); the rest are raw material for the pipelines (tag tokens) or kept for later
 (album, licence).
 """
 
 import scrapy
 
 SEAM_FIELDS = ("source", "external_id", "title", "artist", "tags", "url", "embed_url", "audio_url",
-               "popularity", "duration", "emotions", "lyrics")
+               "popularity", "duration", "emotions", "lyrics", "lyrics_checked")
 
 
 class SongItem(scrapy.Item):
@@ -25,6 +25,7 @@ class SongItem(scrapy.Item):
     license_url = scrapy.Field()     # Creative Commons deed (Jamendo)
     lyrics = scrapy.Field()          # plain text, no timestamps
     lyrics_source = scrapy.Field()   # "netease" or "lrclib"
+    lyrics_checked = scrapy.Field()  # True: looked up, no lyrics found (the library waits before asking again)
     instrumental = scrapy.Field()    # the site says the song has no lyrics
     # Raw tag material, turned into library tag slugs and emotions by TaggingPipeline:
     playlist_tags = scrapy.Field()   # NetEase: one list of tag tokens per playlist the song is on

@@ -109,14 +109,12 @@ class ValidationPipeline:
 class TaggingPipeline:
     """Library tag slugs from the sites' tags, and emotions from the catalogue's rules.
 
-    Songs with lyrics that the tag rules leave unlabelled are labelled by the lyrics classifier
-    (``recommender.lyrics.classify``) when it is installed, as ``model`` labels.
+    Lyrics are not labelled here: the library labels them as they are ingested (with features,
+    probabilities and the review queue), whichever spider brought them.
     """
 
     def __init__(self, crawler):
         self.crawler = crawler
-        self._classify = None
-        self._classify_checked = False
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -142,32 +140,7 @@ class TaggingPipeline:
         if emotions:
             item["emotions"], item["label_source"] = emotions, "catalogue"
             self.crawler.stats.inc_value("mien/labelled/catalogue_rules")
-        elif item.get("lyrics") and item.get("lyrics_source") != "lrclib":
-            # A new song from a site, with lyrics but no mood tags: the lyrics classifier, if any.
-            # (Lyrics found later for library songs are labelled by the library, not here.)
-            classify = self.classifier()
-            if classify is not None:
-                try:
-                    emotion, probability = await in_db_thread(classify, item["lyrics"])
-                except Exception as exc:  # noqa: BLE001 - a classifier failure must not lose the song
-                    log.warning("lyrics classifier failed (%s); not using it for the rest of this crawl", exc)
-                    self._classify = None
-                else:
-                    if probability and 0 < float(probability) <= 1:
-                        item["emotions"], item["label_source"] = {emotion: float(probability)}, "model"
-                        self.crawler.stats.inc_value("mien/labelled/lyrics_classifier")
         return item
-
-    def classifier(self):
-        if not self._classify_checked:
-            self._classify_checked = True
-            try:
-                from recommender.lyrics import classify
-            except Exception as exc:  # noqa: BLE001 - optional component
-                log.info("lyrics classifier not available (%s): songs without mood tags stay unlabelled", exc)
-            else:
-                self._classify = classify
-        return self._classify
 
 
 class IngestPipeline:
@@ -212,6 +185,8 @@ class IngestPipeline:
     def seam_item(item) -> dict:
         """The song as the seam takes it, with the tag info and label source to ingest it with."""
         song = {key: item.get(key) for key in SEAM_FIELDS if item.get(key) not in (None, "", [], {})}
+        if item.get("instrumental"):  # the site says there are no lyrics: the lyrics spider need not look
+            song["lyrics_checked"] = True
         return {"song": song, "tag_info": item.get("tag_info") or {},
                 "label_source": item.get("label_source") or "catalogue"}
 
@@ -244,6 +219,8 @@ class IngestPipeline:
                 counts["mien/ingest/created"] += report.created
                 counts["mien/ingest/updated"] += report.updated
                 counts["mien/ingest/merged"] += report.merged
+                if report.lyrics_labelled:
+                    counts["mien/labelled/lyrics_classifier"] += report.lyrics_labelled
                 for index, reason in report.dropped:
                     song = group[index]["song"]
                     log.warning("dropped %s:%s: the library refused it: %s", song.get("source"),

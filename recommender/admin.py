@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -93,17 +93,20 @@ class ConfidenceBandFilter(admin.SimpleListFilter):
 
 
 class HasLyricsFilter(admin.SimpleListFilter):
+    """Lyrics known: stored, or read once and dropped with their features kept."""
+
     title = _("has lyrics")
     parameter_name = "has_lyrics"
+    known = ~Q(lyrics="") | ~Q(lyrics_sha1="")
 
     def lookups(self, request, model_admin):
         return [("yes", _("yes")), ("no", _("no"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.exclude(lyrics="")
+            return queryset.filter(self.known)
         if self.value() == "no":
-            return queryset.filter(lyrics="")
+            return queryset.exclude(self.known)
         return queryset
 
 
@@ -225,7 +228,7 @@ class SongAdmin(CurationActions, admin.ModelAdmin):
                    "is_active", TagFilter, "tags__kind")
     search_fields = ("title", "artist", "external_id")
     filter_horizontal = ("tags",)
-    readonly_fields = ("normalised_key", "created_at", "updated_at")
+    readonly_fields = ("normalised_key", "lyrics_features", "lyrics_checked_at", "created_at", "updated_at")
     inlines = [EmotionLabelInline, LabelChangeInline]
     list_per_page = 50
     actions = ["set_emotion", "approve_model_labels", "add_tag", "remove_tag", "remove_from_library",
@@ -344,8 +347,8 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
 
     @admin.display(description=_("lexicon features of the lyrics"))
     def lexicon_features(self, song):
-        evidence = curation.lyrics_evidence(song.lyrics)
-        if evidence is None:
+        evidence = song.lyrics_features or curation.lyrics_evidence(song.lyrics)
+        if not evidence:
             return _("no lyrics")
         intensities = ", ".join(f"{e} {v:.2f}" for e, v in evidence["intensities"].items()) or _("no emotion words")
         return _("%(intensities)s; polarity %(polarity)+.2f; %(hits)d emotion words, %(negations)d negated, "
@@ -357,6 +360,8 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
 
     @admin.display(description=_("lyrics"))
     def lyrics_excerpt(self, song):
+        if not song.lyrics and song.lyrics_sha1:
+            return _("not stored (MIEN_STORE_LYRICS is off)")
         return (song.lyrics[:120] + "…") if len(song.lyrics) > 120 else song.lyrics
 
 

@@ -241,10 +241,18 @@ def _close_unfinished(run_id: int, message: str) -> None:
 
 
 def songs_missing_lyrics(limit: int) -> list[dict]:
-    """Library songs without lyrics, most popular first: the lyrics spider's work list."""
+    """Library songs whose lyrics were never found, most popular first: the lyrics spider's work list.
+
+    Songs labelled from their lyrics are done even when the lyrics were dropped (their features stay);
+    a lookup that found nothing is retried after MIEN_LYRICS_RECHECK_DAYS."""
+    from django.db.models import Q
+
     from .models import Song
 
-    rows = (Song.objects.active().filter(lyrics="").order_by("-popularity", "id")
+    recheck = timezone.now() - timedelta(days=getattr(settings, "MIEN_LYRICS_RECHECK_DAYS", 90))
+    rows = (Song.objects.active().filter(lyrics="", lyrics_sha1="")
+            .filter(Q(lyrics_checked_at__isnull=True) | Q(lyrics_checked_at__lt=recheck))
+            .order_by("-popularity", "id")
             .values("source", "external_id", "title", "artist", "duration")[:limit])
     return list(rows)
 

@@ -3,7 +3,8 @@
 Everything that adds songs (catalogue import, crawler pipeline, Excel import) goes through
 ``ingest_many``: an idempotent upsert keyed by (source, external_id) that merges a song seen via
 another source by normalised title + artist, unions tags, and writes labels of the caller's
-source without ever touching admin labels.
+source without ever touching admin labels. Lyrics an item brings are turned into lexicon features
+and a ``model`` label on the way in (``recommender.labelling``), then kept only while needed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -22,7 +22,7 @@ from .models import EmotionLabel, Song, Tag, normalise_key
 log = logging.getLogger(__name__)
 
 LIBRARY_VERSION_KEY = "mien:library-version"
-SONG_FIELDS = ("title", "artist", "url", "embed_url", "audio_url", "popularity", "duration", "lyrics")
+SONG_FIELDS = ("title", "artist", "url", "embed_url", "audio_url", "popularity", "duration")
 
 
 @dataclass
@@ -30,11 +30,13 @@ class IngestReport:
     created: int = 0
     updated: int = 0
     merged: int = 0
+    lyrics_labelled: int = 0  # model labels written from the items' lyrics
     dropped: list[tuple[int, str]] = field(default_factory=list)  # (item index, reason)
 
     def __str__(self):
         return (f"{self.created} new, {self.updated} updated, {self.merged} merged into another source's "
-                f"song, {len(self.dropped)} dropped")
+                f"song, {len(self.dropped)} dropped"
+                + (f", {self.lyrics_labelled} labelled from lyrics" if self.lyrics_labelled else ""))
 
 
 def bump_library_version() -> None:
@@ -145,10 +147,16 @@ def ingest_many(items: list[Mapping], label_source: str = EmotionLabel.Source.CA
 
     tag_ids = ensure_tags({t for item in valid for t in item.get("tags") or ()}, tag_info)
     through_rows, labels, labelled_songs = [], [], set()
+    lyrics, lyrics_checked = {}, set()
     for item, ident in targets:
         if ident is None:
             ident = key_to_ident[normalise_key(item["title"], item["artist"])]
         song_id = ids[ident]
+        text = item.get("lyrics")
+        if isinstance(text, str) and text.strip():
+            lyrics[song_id] = text.strip()
+        elif item.get("lyrics_checked"):  # looked up, none found: not again for a while
+            lyrics_checked.add(song_id)
         through_rows += [Song.tags.through(song_id=song_id, tag_id=tag_ids[t]) for t in set(item.get("tags") or ())]
         if "emotions" in item:
             labelled_songs.add(song_id)
@@ -166,6 +174,11 @@ def ingest_many(items: list[Mapping], label_source: str = EmotionLabel.Source.CA
         if k not in merged or merged[k].confidence < label.confidence:
             merged[k] = label
     EmotionLabel.objects.bulk_create(merged.values(), batch_size=2000)
+    if lyrics or lyrics_checked:
+        from .labelling import label_lyrics, mark_lyrics_checked
+
+        report.lyrics_labelled = label_lyrics(lyrics, skip_unchanged_lyrics=True).labelled
+        mark_lyrics_checked(lyrics_checked - lyrics.keys())
     transaction.on_commit(bump_library_version)
     return report
 
@@ -177,14 +190,10 @@ def ingest(item: Mapping, **kwargs) -> IngestReport:
 def _clean(field_name: str, value):
     if value in (None, ""):
         return None if field_name in ("popularity", "duration") else ""
-    if field_name == "lyrics" and not settings.MIEN_STORE_LYRICS:
-        return ""  # kept only while features are computed, unless storing is switched on
     if field_name == "popularity":
         return max(0, min(100, int(value)))
     if field_name == "duration":
         return float(value)
-    if field_name == "lyrics":
-        return str(value).strip()
     return str(value).strip()[:500 if field_name.endswith("url") else 300]
 
 

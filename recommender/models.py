@@ -91,7 +91,12 @@ class Song(models.Model):
     audio_url = models.URLField(_("direct audio"), max_length=500, blank=True)
     popularity = models.PositiveSmallIntegerField(null=True, blank=True)
     duration = models.FloatField(_("duration (s)"), null=True, blank=True)
+    # Lyrics are kept only while needed (recommender.labelling.keep_lyrics) unless MIEN_STORE_LYRICS;
+    # what they said survives as the lexicon features, and the hash tells a re-crawl nothing changed.
     lyrics = models.TextField(blank=True)
+    lyrics_features = models.JSONField(_("lexicon features of the lyrics"), default=dict, blank=True)
+    lyrics_sha1 = models.CharField(max_length=40, blank=True, editable=False)
+    lyrics_checked_at = models.DateTimeField(_("lyrics looked up"), null=True, blank=True)
     tags = models.ManyToManyField(Tag, related_name="songs", blank=True)
     is_active = models.BooleanField(_("in library"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)

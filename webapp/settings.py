@@ -172,8 +172,11 @@ MIEN_MAX_PIXELS = 40_000_000
 # Snapshots a person chose to keep are stored re-encoded at most this many pixels a side.
 MIEN_KEPT_SNAPSHOT_SIDE = env_int("MIEN_KEPT_SNAPSHOT_SIDE", 1024)
 MIEN_PLAYLIST_LENGTH = env_int("MIEN_PLAYLIST_LENGTH", 20)
-# Whether crawled lyrics are kept on the song after their features are computed.
-MIEN_STORE_LYRICS = env_bool("MIEN_STORE_LYRICS", True)
+# Off: lyrics are dropped once their features and label are stored, unless still needed (the review
+# queue, curated training text: recommender.labelling.keep_lyrics). On: every song keeps them.
+MIEN_STORE_LYRICS = env_bool("MIEN_STORE_LYRICS", False)
+# A lyrics lookup that found nothing is tried again after this many days.
+MIEN_LYRICS_RECHECK_DAYS = env_int("MIEN_LYRICS_RECHECK_DAYS", 90)
 
 # Celery: with REDIS_URL, a real broker and workers; without it, tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -5,7 +5,9 @@ For each song without lyrics (most popular first, LYRICS_SONGS_PER_RUN or --max-
 artist match (case and punctuation folded; any of the song's " / "-joined artists) and whose
 duration is within LYRICS_DURATION_TOLERANCE seconds of the song's, when the song's is known.
 Search rather than ``/api/get`` because the library keeps no album name, which ``/api/get`` needs.
-The item names the song by (source, external_id) with its library title and artist, plus the lyrics.
+The item names the song by (source, external_id) with its library title and artist, plus the lyrics;
+a song with no match, an instrumental or empty lyrics gives an item with ``lyrics_checked`` instead,
+so the library waits MIEN_LYRICS_RECHECK_DAYS before asking again.
 """
 
 from __future__ import annotations
@@ -58,18 +60,28 @@ class LyricsSpider(MienSpider):
         if record is None:
             self.crawler.stats.inc_value("mien/lyrics/not_found")
             self.logger.info("no LRCLIB match for %s", label)
+            yield self.checked(song)
             return
         if record.get("instrumental"):
             self.crawler.stats.inc_value("mien/lyrics/instrumental")
+            yield self.checked(song)
             return
         text = record.get("plainLyrics") if isinstance(record.get("plainLyrics"), str) else ""
         text = text.strip() or lrc_to_text(record.get("syncedLyrics") or "")
         if not text:
             self.crawler.stats.inc_value("mien/lyrics/empty")
+            yield self.checked(song)
             return
         self.crawler.stats.inc_value("mien/lyrics/found")
         yield SongItem(source=song["source"], external_id=song["external_id"], title=song["title"],
                        artist=song["artist"], lyrics=text, lyrics_source="lrclib")
+
+    @staticmethod
+    def checked(song: dict) -> SongItem:
+        """The song was looked up and has no lyrics: the library will not ask again for a while.
+        (A failed request yields nothing: that song is simply tried again next run.)"""
+        return SongItem(source=song["source"], external_id=song["external_id"], title=song["title"],
+                        artist=song["artist"], lyrics_checked=True)
 
     def best_match(self, song: dict, records: list) -> dict | None:
         title = fold(song["title"])

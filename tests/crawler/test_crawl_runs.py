@@ -11,6 +11,9 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from recommender import crawling
+from recommender.crawling import songs_missing_lyrics
+from recommender.curation import REVIEW_THRESHOLD
+from recommender.emotion.labels import EMOTIONS
 from recommender.models import CrawlRun, Song
 from tests.crawler.conftest import WITH_DATABASE
 from tests.crawler.fakesite import Reply
@@ -113,7 +116,8 @@ def test_a_crawl_fills_the_library_records_its_run_and_is_idempotent(crawl, site
     happy = Song.objects.get(source="netease", external_id="12")
     assert (happy.title, happy.artist, happy.duration, happy.popularity) == ("Happy", "Pharrell Williams", 233.0, 99)
     assert sorted(happy.tags.values_list("name", flat=True)) == ["cheerful", "chinese", "fresh", "pop", "western"]
-    assert list(happy.labels.values_list("emotion", "source", "confidence")) == [("happy", "catalogue", 1.0)]
+    assert happy.labels.get(source="catalogue").confidence == 1.0  # from its playlists' mood tags
+    assert happy.labels.get(source="model").probabilities  # and its lyrics, labelled on the way in
     # ... and it is recommended to a happy person whose typical happy songs share its tags
     playlist = recommend(owner, "happy")
     assert playlist[0]["id"] == happy.pk and set(playlist[0]["why"]) == {"pop", "western"}
@@ -307,4 +311,9 @@ def test_lyrics_found_go_to_the_library_through_the_seam(crawl, site, monkeypatc
                        "lyrics": "原来你是\n我最想留住的幸运"}]
     assert CrawlRun.objects.get(spider="lyrics").status == CrawlRun.Status.FINISHED
     song = Song.objects.get()
-    assert song.lyrics == "原来你是\n我最想留住的幸运"
+    label = song.labels.get()
+    assert label.source == "model" and set(label.probabilities) == set(EMOTIONS)
+    assert song.lyrics_sha1 and song.lyrics_checked_at and "polarity" in song.lyrics_features
+    # Dropped once labelled unless the curator's review queue still needs them (MIEN_STORE_LYRICS off).
+    assert song.lyrics == ("" if label.confidence >= REVIEW_THRESHOLD else "原来你是\n我最想留住的幸运")
+    assert songs_missing_lyrics(10) == []  # looked up and labelled: not asked for again

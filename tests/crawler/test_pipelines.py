@@ -1,8 +1,5 @@
 """The pipelines alone, on crawlers from scrapy.utils.test.get_crawler."""
 
-import sys
-import types
-
 import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
@@ -73,20 +70,19 @@ def test_tagging_maps_site_tags_to_library_slugs_and_catalogue_emotions(crawler,
     assert "emotions" not in jamendo
 
 
-def test_tagging_labels_untagged_songs_with_lyrics_by_the_classifier_when_there_is_one(crawler, reactor,
-                                                                                      monkeypatch):
-    fake = types.ModuleType("recommender.lyrics")
-    fake.classify = lambda text, lang=None: ("sad", 0.64)
-    monkeypatch.setitem(sys.modules, "recommender.lyrics", fake)
+def test_tagging_leaves_lyrics_to_the_library(crawler, reactor):
     pipeline = TaggingPipeline.from_crawler(crawler)
 
-    labelled = on_reactor(reactor, lambda: pipeline.process_item(song(lyrics="tears in the rain", playlist_tags=[[]])))
+    untagged = on_reactor(reactor, lambda: pipeline.process_item(song(lyrics="tears in the rain", playlist_tags=[[]])))
     tagged = on_reactor(reactor, lambda: pipeline.process_item(song(lyrics="la", playlist_tags=[["快乐"]])))
-    later = on_reactor(reactor, lambda: pipeline.process_item(song(lyrics="la", lyrics_source="lrclib")))
 
-    assert labelled["emotions"] == {"sad": 0.64} and labelled["label_source"] == "model"
+    assert "emotions" not in untagged  # labelled from its lyrics by recommender.library.ingest_many
     assert tagged["emotions"] == {"happy": 1.0} and tagged["label_source"] == "catalogue"
-    assert "emotions" not in later  # lyrics found for a library song: the library labels it
+
+
+def test_an_instrumental_song_is_marked_as_looked_up():
+    assert IngestPipeline.seam_item(song(instrumental=True))["song"]["lyrics_checked"] is True
+    assert "lyrics_checked" not in IngestPipeline.seam_item(song(lyrics="la"))["song"]
 
 
 def ingest_entry(item, label_source="catalogue"):
