@@ -11,7 +11,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # `make run` is a development server: DEBUG on, SQLite, tasks in-process, unless the environment says otherwise.
 RUN_ENV := DEBUG=$${DEBUG:-1}
 
-.PHONY: run test worker beat bench train train-lyrics label evaluate crawl catalogue migrate install install-dev services browser clean
+.PHONY: run test worker background-worker beat bench train train-lyrics label evaluate crawl catalogue migrate install install-dev services browser clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,11 @@ run: catalogue
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 worker: install
-	$(PY) -m celery -A webapp worker --loglevel=INFO --concurrency=$${CONCURRENCY:-2}
+	$(PY) -m celery -A webapp worker -Q celery --loglevel=INFO --concurrency=$${CONCURRENCY:-2}
+
+# Crawls and classifier retraining (queue "background"): one at a time, never in a selfie's way.
+background-worker: install
+	$(PY) -m celery -A webapp worker -Q background -n background@%h --loglevel=INFO --concurrency=1
 
 beat: install
 	$(PY) -m celery -A webapp beat --loglevel=INFO

@@ -226,8 +226,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=env_int("MIEN_SWEEP_EVERY_SECONDS", 60)),
     },
 }
-# Crawls take hours: they get their own queue so selfies never wait behind them.
-CELERY_TASK_ROUTES = {"recommender.tasks.crawl_all": {"queue": "crawl"}}
+# Crawls and classifier retraining take hours: they get their own queue ("background", served by
+# `make background-worker`) so selfies on the default queue ("celery", `make worker`) never wait.
+CELERY_TASK_ROUTES = {"recommender.tasks.crawl_all": {"queue": "background"},
+                      "recommender.tasks.retrain_song_classifier": {"queue": "background"}}
+# Retraining the song classifier: the task's hard limit (a stuck run is then marked abandoned).
+MIEN_RETRAIN_TIME_LIMIT = env_int("MIEN_RETRAIN_TIME_LIMIT", 3 * 3600)
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -211,6 +211,22 @@ def test_crawl_all_runs_each_spider_and_skips_one_already_running(monkeypatch):
     assert crawling.crawl_all.name == "recommender.tasks.crawl_all"
 
 
+def test_long_jobs_go_to_the_background_queue_that_a_documented_worker_serves():
+    from pathlib import Path
+
+    from webapp.celery import app
+
+    entry = app.conf.beat_schedule["crawl-music-sites"]
+    assert entry["task"] == crawling.crawl_all.name and entry["task"] in app.tasks
+    for task in ("recommender.tasks.crawl_all", "recommender.tasks.retrain_song_classifier"):
+        assert app.amqp.router.route({}, task)["queue"].name == "background", task
+    from webapp.tasks import recognise_and_recommend
+
+    assert app.amqp.router.route({}, recognise_and_recommend.name)["queue"].name == "celery"  # selfies
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    assert "worker -Q background" in makefile and "worker -Q celery" in makefile
+
+
 def command_args(site, *extra):
     # No AutoThrottle here: it would space the requests by the deliberately slow answer's latency.
     overrides = {"NETEASE_API_URL": site.url, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
