@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -229,6 +230,8 @@ class SongAdmin(CurationActions, admin.ModelAdmin):
     search_fields = ("title", "artist", "external_id")
     filter_horizontal = ("tags",)
     readonly_fields = ("normalised_key", "lyrics_features", "lyrics_checked_at", "created_at", "updated_at")
+    # A link typed without a scheme is a https one (Django 6's default; saying so silences the warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [EmotionLabelInline, LabelChangeInline]
     list_per_page = 50
     actions = ["set_emotion", "approve_model_labels", "add_tag", "remove_tag", "remove_from_library",
