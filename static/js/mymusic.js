@@ -172,14 +172,19 @@
   }
 
   // The row a typical song has in its mood's group (the same markup the server renders).
-  function typicalRow(song, emotion) {
+  function songRow(song, className) {
     const item = document.createElement("li");
-    item.className = "saved-song";
+    item.className = className;
     item.dataset.songId = String(song.id);
     const actions = document.createElement("div");
     actions.className = "song-actions";
     const link = listenLink(song.url);
     if (link) actions.append(link);
+    return { item, text: songText(song), actions };
+  }
+
+  function typicalRow(song, emotion) {
+    const { item, text, actions } = songRow(song, "saved-song");
     const button = document.createElement("button");
     button.type = "button";
     button.className = "remove button button-small button-quiet";
@@ -192,15 +197,12 @@
     hint.textContent = ` ${song.title}`;
     button.append(hint);
     actions.append(button);
-    item.append(songText(song), actions);
+    item.append(text, actions);
     return item;
   }
 
   function resultRow(song, emotion) {
-    const item = document.createElement("li");
-    item.className = "saved-song search-result";
-    item.dataset.songId = String(song.id);
-    const text = songText(song);
+    const { item, text, actions } = songRow(song, "saved-song search-result");
     if (song.tags && song.tags.length) {
       const tags = document.createElement("ul");
       tags.className = "tags";
@@ -212,10 +214,6 @@
       }
       text.append(tags);
     }
-    const actions = document.createElement("div");
-    actions.className = "song-actions";
-    const link = listenLink(song.url);
-    if (link) actions.append(link);
     const add = document.createElement("button");
     add.type = "button";
     add.className = "add-typical button button-small";

@@ -8,22 +8,13 @@ import sys
 import pytest
 from django.urls import reverse
 
-from tests.conftest import skip_or_fail
 from tests.integration.workers import REDIS_URL, database_url, reset_connections, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def redis_broker():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        skip_or_fail(f"Redis is not reachable at {REDIS_URL}")
-    client.flushdb()
+def redis_broker(shared_redis):
     from webapp.celery import app
 
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
@@ -32,7 +23,6 @@ def redis_broker():
     yield REDIS_URL
     app.conf.update(saved)
     reset_connections(app)
-    client.flushdb()
 
 
 @pytest.fixture
