@@ -18,7 +18,7 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -183,7 +183,11 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
         stored.setdefault("equalize", False)  # runs recorded before the field existed trained on raw rows
         recipe = Recipe(**stored)
         if epochs != recipe.epochs:
-            raise ValueError(f"--resume keeps the recipe's {recipe.epochs} epochs (the schedule depends on it)")
+            if recipe.optimizer != "adam":
+                raise ValueError(f"--resume keeps the recipe's {recipe.epochs} epochs (the schedule depends on it)")
+            # A constant learning rate (the paper's recipe) depends on no end: the run can be extended.
+            recipe = replace(recipe, epochs=epochs)
+            recipe_path.write_text(json.dumps(asdict(recipe), indent=2))
     else:
         if run_dir.exists() and any(run_dir.iterdir()) and not resume:
             raise FileExistsError(f"{run_dir} holds a run already: pass --resume, or remove it")

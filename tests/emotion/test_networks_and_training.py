@@ -60,6 +60,13 @@ def test_training_checkpoints_every_epoch_and_resumes(arch, tiny_fer, tmp_path):
         train(arch, 2, data_dir=tiny_fer, runs_dir=runs, limit=64, verbose=0)
     summary = train(arch, 2, resume=True, data_dir=tiny_fer, runs_dir=runs, limit=64, verbose=0)
     assert summary["epochs_done"] == 2  # already complete: nothing more trained
+    if arch == "paper":  # a constant learning rate: the run can be extended
+        summary = train(arch, 3, resume=True, data_dir=tiny_fer, runs_dir=runs, limit=64, verbose=0)
+        assert summary["epochs_done"] == 3 and len(read_history(run / "history.csv")) == 3
+        assert json.loads((run / "recipe.json").read_text())["epochs"] == 3
+    else:  # a cosine schedule is laid out over the planned epochs: extending would break it
+        with pytest.raises(ValueError, match="schedule depends on it"):
+            train(arch, 3, resume=True, data_dir=tiny_fer, runs_dir=runs, limit=64, verbose=0)
 
 
 def test_evaluate_command_reports_on_a_small_slice(tiny_fer, tmp_path):
