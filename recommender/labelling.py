@@ -105,9 +105,10 @@ def label_lyrics(texts: Mapping[int, str], *, model=None, model_path=None, dry_r
     if not rows:
         report.seconds = time.perf_counter() - started
         return report
-    model = model or load_classifier(model_path)
-    predictions = dict(zip(rows, model.probabilities_many(list(rows.values())))) if model else {}
-    report.unlabelled = 0 if model else len(rows)
+    if model is None:
+        model = load_classifier(model_path)
+    predictions = dict(zip(rows, model.probabilities_many(list(rows.values())))) if model is not None else {}
+    report.unlabelled = 0 if model is not None else len(rows)
     with transaction.atomic():
         curated = set(EmotionLabel.objects.filter(song_id__in=rows, source=EmotionLabel.Source.ADMIN)
                       .values_list("song_id", flat=True))
