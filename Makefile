@@ -10,6 +10,10 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 # `make run` is a development server: DEBUG on, SQLite, tasks in-process, unless the environment says otherwise.
 RUN_ENV := DEBUG=$${DEBUG:-1}
+# Training runs under jemalloc where Debian's libjemalloc2 is installed: TF 2.21's generator input sets
+# glibc's trim threshold so low that a third of each step goes to the kernel (`python -m bench.bench_training`).
+JEMALLOC := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libjemalloc.so.2))
+TRAIN_ENV := $(if $(JEMALLOC),LD_PRELOAD=$(JEMALLOC))
 
 .PHONY: run test worker background-worker beat bench train train-lyrics label evaluate crawl catalogue migrate install install-dev services browser clean
 
@@ -60,7 +64,7 @@ bench: install-dev services
 	$(PY) -m bench
 
 train: install
-	$(PY) manage.py train_emotion_model --arch $${ARCH:-mien_vgg} --epochs $${EPOCHS:-30} $${RESUME:+--resume}
+	$(TRAIN_ENV) $(PY) manage.py train_emotion_model --arch $${ARCH:-mien_vgg} --epochs $${EPOCHS:-30} $${RESUME:+--resume}
 
 crawl: migrate
 	$(RUN_ENV) $(PY) manage.py crawl $${SPIDER:-all} $${MAX_ITEMS:+--max-items $$MAX_ITEMS}

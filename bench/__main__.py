@@ -13,6 +13,7 @@ BENCHES = {
     "ranking": "Ranking 100,000 songs x 200 tags: sparse matrix vs plain Python",
     "hitrate": "Offline hit rate @10 of a held-out song, per emotion, on the bundled catalogue "
                "(protocol in bench/bench_hitrate.py and docs/recommendation.md)",
+    "training": "Training mien_vgg, one step of 64 augmented faces: glibc malloc vs jemalloc",
     "lyrics": "Labelling 10,000 songs from lyrics (target < 60 s)",
     "ingest": "Bulk ingest into PostgreSQL through `recommender.library.ingest_many` (target >= 500 songs/s)",
     "load": "Load: 20 clients snapping for 60 s against gunicorn + 2 Celery workers on PostgreSQL and Redis",
