@@ -1,11 +1,9 @@
 """`make bench`: every benchmark, each in its own process, results into docs/benchmarks.md."""
 
 import json
-import subprocess
-import sys
 from datetime import date
 
-from bench.common import RESULTS, machine
+from bench.common import RESULTS, machine, run_child
 
 BENCHES = {
     "emotion": "Emotion inference (one CPU thread): fast path vs `model.predict`",
@@ -21,10 +19,7 @@ BENCHES = {
 
 
 def run_one(name: str) -> dict:
-    # A fresh process per benchmark: TensorFlow's thread settings are fixed at start-up.
-    code = f"import json; from bench.bench_{name} import run; print('RESULT ' + json.dumps(run()))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    return json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
+    return run_child(f"import json; from bench.bench_{name} import run; print('RESULT ' + json.dumps(run()))")
 
 
 def main():

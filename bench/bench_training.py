@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
+
+from bench.common import run_child
 
 STEPS = 30
 JEMALLOC_PATHS = ("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",)  # Debian's libjemalloc2
@@ -52,9 +52,7 @@ def step_ms(preload: str | None) -> float:
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     if preload:
         env["LD_PRELOAD"] = preload
-    out = subprocess.run([sys.executable, "-c", CHILD.format(steps=STEPS)], capture_output=True, text=True,
-                         check=True, env=env, cwd=Path(__file__).resolve().parents[1]).stdout
-    return json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
+    return run_child(CHILD.format(steps=STEPS), env)
 
 
 def run() -> dict:

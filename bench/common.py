@@ -2,7 +2,10 @@
 
 import os
 import platform
+import json
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -30,3 +33,11 @@ def machine() -> str:
     except OSError:
         pass
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def run_child(code: str, env: dict | None = None) -> object:
+    """Run ``code`` in a fresh Python process (TF thread and allocator settings are fixed at
+    start-up) from the project root; return the JSON it prints on its ``RESULT `` line."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+                         cwd=Path(__file__).resolve().parents[1]).stdout
+    return json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
