@@ -1,8 +1,8 @@
 """Benchmark helpers: medians over repeats, machine description, results file."""
 
+import json
 import os
 import platform
-import json
 import statistics
 import subprocess
 import sys

@@ -4,7 +4,6 @@ PrivateTest is evaluated once per shipped model (by the card) and only its recor
 checked here; the re-evaluation uses PublicTest, which is for choosing anyway.
 """
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -13,7 +12,8 @@ import pytest
 
 from recommender.emotion import predict_faces
 from recommender.emotion import predictor as P
-from recommender.emotion.evaluate import report
+from recommender.emotion.card import sha256
+from recommender.emotion.evaluate import evaluate_npz
 from recommender.emotion.train import DEFAULT_DATA_DIR
 
 WEIGHTS = P.WEIGHTS_DIR / "emotion_model.keras"
@@ -27,7 +27,7 @@ def metrics() -> dict:
 
 
 def test_the_recorded_metrics_belong_to_the_shipped_weights(metrics):
-    assert metrics["sha256"] == hashlib.sha256(WEIGHTS.read_bytes()).hexdigest(), (
+    assert metrics["sha256"] == sha256(WEIGHTS), (
         "emotion_model.keras changed without re-evaluation: run python -m recommender.emotion.card")
     assert metrics["tta"] is True  # predict_faces serves with flip TTA, so the card must measure that
 
@@ -43,10 +43,7 @@ def test_the_shipped_model_meets_the_private_test_target(metrics):
 def test_predict_faces_reproduces_the_recorded_public_test_accuracy(metrics, monkeypatch):
     monkeypatch.delenv("MIEN_EMOTION_MODEL", raising=False)
     monkeypatch.setattr(P, "_predictor", None)  # the process-wide predictor, built here from the shipped file
-    with np.load(Path(DEFAULT_DATA_DIR) / "public_test.npz") as data:
-        x, y = data["x"], data["y"]
-    probabilities = np.concatenate([predict_faces(x[i:i + 512]) for i in range(0, len(x), 512)])
+    measured = evaluate_npz(Path(DEFAULT_DATA_DIR) / "public_test.npz", predict_faces)
     assert P._predictor.model_path == WEIGHTS
-    measured = report(y, probabilities)
     # Same weights and pixels; only float summation order may flip a borderline face or two.
     assert measured["accuracy"] == pytest.approx(metrics["public_test"]["accuracy"], abs=0.002)
