@@ -166,6 +166,23 @@ class TypicalSong(models.Model):
         if taken >= TYPICAL_SONGS_PER_EMOTION:
             raise ValidationError(_("You already have three typical songs for this emotion; remove one first."))
 
+    @classmethod
+    def pick(cls, user, emotion: str, song) -> bool:
+        """Make ``song`` one of ``user``'s typical songs for ``emotion``: True when added, False
+        when it already was one; ValidationError past the paper's three. The person's row is
+        locked while counting, so parallel requests cannot each see room for one more."""
+        from django.contrib.auth import get_user_model
+        from django.db import transaction
+
+        with transaction.atomic():
+            get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+            if cls.objects.filter(user=user, emotion=emotion, song=song).exists():
+                return False
+            new = cls(user=user, emotion=emotion, song=song)
+            new.full_clean(exclude=["user", "song"])
+            new.save()
+            return True
+
 
 class Favourite(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites")

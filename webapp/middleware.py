@@ -1,8 +1,10 @@
-"""Turn an unreachable Redis (broker or cache) into a 503 "busy" answer instead of a 500."""
+"""Middleware: a bound on every request's size, JSON errors under /api/, and an unreachable Redis
+(broker or cache) answered 503 "busy" instead of 500."""
 
 import logging
 
-from django.http import JsonResponse
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -39,3 +41,78 @@ class ServiceBusyMiddleware:
         response = render(request, "busy.html", {"message": busy_message()}, status=503)
         response["Retry-After"] = RETRY_AFTER_SECONDS
         return response
+
+
+def wants_json(request) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
+class RequestSizeLimitMiddleware:
+    """Bound every request's whole size before anything reads its body (CSRF checks, forms and
+    upload parsing all come later). The declared Content-Length is checked against
+    MIEN_MAX_REQUEST_BYTES; a body of unknown length (chunked) is refused, as no browser sends one
+    and Django would not read it anyway."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.MIEN_MAX_REQUEST_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return self.refuse(request, _("The Content-Length header is not a number."), 400)
+        if declared > limit:
+            return self.refuse(request, _("The request is too large: the limit is %(mb)s MB.")
+                               % {"mb": round(limit / (1024 * 1024), 1)}, 413)
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            return self.refuse(request, _("Send the request with a Content-Length, not in chunks."), 411)
+        return self.get_response(request)
+
+    @staticmethod
+    def refuse(request, message: str, status: int):
+        # The body is left unread: close the connection rather than parse what follows as a request.
+        headers = {"Connection": "close"}
+        if wants_json(request):
+            return JsonResponse({"error": message}, status=status, headers=headers)
+        return HttpResponse(message, status=status, headers=headers, content_type="text/plain; charset=utf-8")
+
+
+# Said when a view under /api/ ended in a non-JSON error page (405, a CSRF refusal, DEBUG pages).
+API_STATUS_MESSAGES = {
+    400: gettext_noop("The request is not valid."),
+    403: gettext_noop("This request was refused: reload the page, sign in if needed, and try again."),
+    404: gettext_noop("There is nothing at this address."),
+    405: gettext_noop("This address does not accept that method."),
+    413: gettext_noop("The request is too large."),
+    415: gettext_noop("This address does not accept that type of content."),
+}
+SERVER_ERROR_MESSAGE = gettext_noop("Something went wrong on our side: please try again in a moment.")
+
+
+class ApiErrorMiddleware:
+    """Under /api/, every error is JSON ``{"error": ...}``: an ``ApiError`` raised by a view becomes
+    its 4xx answer, and any other error page (405, CSRF, 404 of an unknown address) is rewritten."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (request.path.startswith("/api/") and response.status_code >= 400
+                and not response.get("Content-Type", "").startswith("application/json")):
+            message = API_STATUS_MESSAGES.get(response.status_code, SERVER_ERROR_MESSAGE
+                                              if response.status_code >= 500 else API_STATUS_MESSAGES[400])
+            rewritten = JsonResponse({"error": _(message)}, status=response.status_code)
+            for header in ("Allow", "Retry-After", "Connection"):
+                if header in response:
+                    rewritten[header] = response[header]
+            return rewritten
+        return response
+
+    def process_exception(self, request, exception):
+        from webapp.jsonbody import ApiError
+
+        if isinstance(exception, ApiError):
+            return exception.response()
+        return None

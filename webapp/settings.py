@@ -92,7 +92,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: refuse an oversized or chunked body before anything (CSRF, forms, uploads) reads it.
+    "webapp.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Every error under /api/ is JSON {"error": ...}.
+    "webapp.middleware.ApiErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -166,6 +172,15 @@ MEDIA_URL = "media/"
 MIEN_MAX_UPLOAD_BYTES = env_int("MIEN_MAX_UPLOAD_MB", 8) * 1024 * 1024
 FILE_UPLOAD_HANDLERS = ["webapp.uploads.MemoryOnlyUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = MIEN_MAX_UPLOAD_BYTES
+# The whole request, headers aside: checked on Content-Length before any body is read
+# (webapp.middleware.RequestSizeLimitMiddleware). One photo plus the form's other fields.
+MIEN_MAX_REQUEST_BYTES = MIEN_MAX_UPLOAD_BYTES + 256 * 1024
+# Form fields other than files (log-in, admin forms), and JSON bodies of the API.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+MIEN_MAX_JSON_BYTES = 64 * 1024
+# One file part per request: a snapshot is one photo, an Excel import one workbook.
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
 # Refused on the image header, before decoding: decompression bombs and absurdly large photos.
 # The worker's decoder applies the same limit (recommender.emotion.MAX_PIXELS).
 MIEN_MAX_PIXELS = 40_000_000
@@ -250,6 +265,29 @@ MIEN_LOGIN_IP_RATE = env_rate("MIEN_LOGIN_IP_RATE", "30/15m")
 # How many reverse proxies of ours stand in front (each appends to X-Forwarded-For); 0 trusts
 # only REMOTE_ADDR, so a client cannot pick its own address for the limits above.
 MIEN_TRUSTED_PROXIES = env_int("MIEN_TRUSTED_PROXIES", 0)
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files (the
+# pages' JSON string tables are data blocks, not scripts); players embedded from https sites.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:", "https:"],
+        "frame-src": ["https:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Permissions-Policy (django-permissions-policy): the camera for our own pages only, nothing else.
+PERMISSIONS_POLICY = {
+    "camera": ["self"], "microphone": [], "geolocation": [], "payment": [], "usb": [],
+    "display-capture": [], "interest-cohort": [],
+}
 
 if not DEBUG:
     # HTTPS only. Behind a TLS-terminating proxy that redirects http itself, MIEN_SECURE_SSL_REDIRECT=0

@@ -1,8 +1,24 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from webapp.views import accounts, api, pages
+
+
+class SongIdConverter:
+    """A song id in a path: at most 18 digits, so that it always fits a bigint (a longer one is a
+    404 like any unknown address, not a database error)."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(SongIdConverter, "song_id")
 
 api_patterns = ([
     path("recognitions", api.recognitions, name="recognitions"),
@@ -10,12 +26,12 @@ api_patterns = ([
     path("recognitions/<uuid:recognition_id>/correction", api.recognition_correction,
          name="recognition_correction"),
     path("hidden-songs", api.hidden_songs, name="hidden_songs"),
-    path("hidden-songs/<int:song_id>", api.hidden_song, name="hidden_song"),
+    path("hidden-songs/<song_id:song_id>", api.hidden_song, name="hidden_song"),
     path("mood-strategy", api.mood_strategy, name="mood_strategy"),
     path("favourites", api.favourites, name="favourites"),
-    path("favourites/<int:song_id>", api.favourite, name="favourite"),
+    path("favourites/<song_id:song_id>", api.favourite, name="favourite"),
     path("typical-songs", api.typical_songs, name="typical_songs"),
-    path("typical-songs/<str:emotion>/<int:song_id>", api.typical_song, name="typical_song"),
+    path("typical-songs/<str:emotion>/<song_id:song_id>", api.typical_song, name="typical_song"),
     path("songs", api.library_songs, name="library_songs"),
 ], "api")
 
@@ -34,3 +50,7 @@ urlpatterns = [
     path("admin/login/", accounts.admin_login),  # before admin.site.urls: throttled, 429
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "webapp.views.errors.bad_request"
+handler404 = "webapp.views.errors.not_found"
+handler500 = "webapp.views.errors.server_error"

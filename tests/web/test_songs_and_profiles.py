@@ -54,7 +54,8 @@ def test_it_saves_and_removes_a_favourite(client, owner, outsider, catalogue):
 def test_it_refuses_unknown_songs_and_bad_bodies(client, owner, catalogue):
     client.force_login(owner)
     assert post_json(client, "api:favourites", {"song_id": 10**9}).status_code == 404
-    assert client.post(reverse("api:favourites"), "not json", content_type="application/json").status_code == 404
+    not_json = client.post(reverse("api:favourites"), "not json", content_type="application/json")
+    assert not_json.status_code == 400 and "not valid JSON" in not_json.json()["error"]
     assert post_json(client, "api:typical_songs", {"emotion": "bored", "song_id": 1}).status_code == 400
 
 

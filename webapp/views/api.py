@@ -1,13 +1,12 @@
 """JSON API: snapshots in, recognitions and playlists out; saving songs."""
 
 import base64
-import json
 import logging
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from recommender.models import (EMOTION_LABELS, Favourite, HiddenSong, MoodSetting, Recognition,
                                  RecognitionCorrection, Song, TypicalSong)
+from webapp.jsonbody import ApiError, choice_field, error_response, id_field, json_object
 from webapp.middleware import BUSY_MESSAGE, RETRY_AFTER_SECONDS, SERVICE_DOWN
 from recommender.emotion import ImageDecodeError, ImageTooLarge, probe_image
 from webapp.ratelimit import limit_snapshots
@@ -30,7 +30,7 @@ IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF", b"GIF87a", b
 
 
 def error(message, status):
-    return JsonResponse({"error": message}, status=status)
+    return error_response(message, status)
 
 
 def looks_like_image(data: bytes) -> bool:
@@ -149,19 +149,16 @@ def correction_of(recognition: Recognition) -> str:
         return ""
 
 
-def _json_body(request) -> dict:
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return body if isinstance(body, dict) else {}
+def _song_from(body) -> Song:
+    """The active song named by the body's ``song_id`` (400 when malformed, 404 when unknown)."""
+    song = Song.objects.active().filter(pk=id_field(body, "song_id")).first()
+    if song is None:
+        raise ApiError(_("No such song."), 404)
+    return song
 
 
-def _song_from(body) -> Song | None:
-    try:
-        return Song.objects.active().filter(pk=int(body.get("song_id"))).first()
-    except (TypeError, ValueError):
-        return None
+def _emotion_from(body) -> str:
+    return choice_field(body, "emotion", EMOTION_LABELS, _("Unknown emotion."))
 
 
 def _signed_in(request):
@@ -174,9 +171,7 @@ def _signed_in(request):
 def favourites(request):
     if refusal := _signed_in(request):
         return refusal
-    song = _song_from(_json_body(request))
-    if song is None:
-        return error(_("No such song."), 404)
+    song = _song_from(json_object(request))
     Favourite.objects.get_or_create(user=request.user, song=song)
     return JsonResponse({"song_id": song.id, "saved": True}, status=201)
 
@@ -185,7 +180,9 @@ def favourites(request):
 def favourite(request, song_id):
     if refusal := _signed_in(request):
         return refusal
-    get_object_or_404(Favourite, user=request.user, song_id=song_id).delete()
+    deleted, _by_model = Favourite.objects.filter(user=request.user, song_id=song_id).delete()
+    if not deleted:
+        return error(_("That song is not among your saved songs."), 404)
     return JsonResponse({}, status=204)
 
 
@@ -193,33 +190,23 @@ def favourite(request, song_id):
 def typical_songs(request):
     if refusal := _signed_in(request):
         return refusal
-    body = _json_body(request)
-    emotion = body.get("emotion")
-    if emotion not in EMOTION_LABELS:
-        return error(_("Unknown emotion."), 400)
+    body = json_object(request)
+    emotion = _emotion_from(body)
     song = _song_from(body)
-    if song is None:
-        return error(_("No such song."), 404)
-    pick = TypicalSong(user=request.user, emotion=emotion, song=song)
-    if TypicalSong.objects.filter(user=request.user, emotion=emotion, song=song).exists():
-        return JsonResponse({"emotion": emotion, "song_id": song.id}, status=200)
-    from django.core.exceptions import ValidationError
-
     try:
-        pick.full_clean(exclude=["user", "song"])
-        pick.save()
+        added = TypicalSong.pick(request.user, emotion, song)
     except ValidationError as exc:
         return error(" ".join(exc.messages), 409)
-    except IntegrityError:
-        pass
-    return JsonResponse({"emotion": emotion, "song_id": song.id}, status=201)
+    return JsonResponse({"emotion": emotion, "song_id": song.id}, status=201 if added else 200)
 
 
 @require_http_methods(["DELETE"])
 def typical_song(request, emotion, song_id):
     if refusal := _signed_in(request):
         return refusal
-    get_object_or_404(TypicalSong, user=request.user, emotion=emotion, song_id=song_id).delete()
+    deleted, _by_model = TypicalSong.objects.filter(user=request.user, emotion=emotion, song_id=song_id).delete()
+    if not deleted:
+        return error(_("That song is not one of your typical songs for this emotion."), 404)
     return JsonResponse({}, status=204)
 
 
@@ -255,9 +242,7 @@ def recognition_correction(request, recognition_id):
     found = Recognition.objects.select_related("user").filter(pk=recognition_id).first()
     if found is None or not found.is_owned_by(request):
         return error(_("No such recognition."), 404)
-    emotion = _json_body(request).get("emotion")
-    if emotion not in EMOTION_LABELS:
-        return error(_("Unknown emotion."), 400)
+    emotion = _emotion_from(json_object(request))
     if found.status != Recognition.Status.DONE or not found.emotion:
         return error(_("Only a finished recognition can be corrected."), 409)
     if emotion == found.emotion:
@@ -277,9 +262,7 @@ def hidden_songs(request):
     """'Not for me': hide a song from this person's playlists and lower its tags in their profile."""
     if refusal := _signed_in(request):
         return refusal
-    song = _song_from(_json_body(request))
-    if song is None:
-        return error(_("No such song."), 404)
+    song = _song_from(json_object(request))
     HiddenSong.objects.get_or_create(user=request.user, song=song)
     return JsonResponse({"song_id": song.id, "hidden": True}, status=201)
 
@@ -288,7 +271,9 @@ def hidden_songs(request):
 def hidden_song(request, song_id):
     if refusal := _signed_in(request):
         return refusal
-    get_object_or_404(HiddenSong, user=request.user, song_id=song_id).delete()
+    deleted, _by_model = HiddenSong.objects.filter(user=request.user, song_id=song_id).delete()
+    if not deleted:
+        return error(_("That song is not hidden."), 404)
     return JsonResponse({}, status=204)
 
 
@@ -300,9 +285,13 @@ def mood_strategy(request):
         if is_form:
             return redirect(f"{reverse('login')}?next={reverse('my_music')}")
         return error(_("Sign in to choose how Mien picks your music."), 401)
-    strategy = (request.POST if is_form else _json_body(request)).get("strategy")
-    if strategy not in MoodSetting.Strategy.values:
-        return error(_("Unknown mood strategy."), 400)
+    unknown = _("Unknown mood strategy.")
+    if is_form:
+        strategy = request.POST.get("strategy")
+        if strategy not in MoodSetting.Strategy.values:
+            return error(unknown, 400)
+    else:
+        strategy = choice_field(json_object(request), "strategy", MoodSetting.Strategy.values, unknown)
     MoodSetting.objects.update_or_create(user=request.user, defaults={"strategy": strategy})
     if is_form:
         return redirect(reverse("my_music") + "#strategy-heading")
