@@ -17,8 +17,9 @@ from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q
 
 from .emotion.labels import EMOTIONS
-from .library import bump_library_version, ensure_tags
+from .library import bump_library_version, ensure_tags, is_tag_name
 from .models import EmotionLabel, LabelChange, Song, Tag
+from .spreadsheet import neutralise, restore
 
 ADMIN = EmotionLabel.Source.ADMIN
 MODEL = EmotionLabel.Source.MODEL
@@ -228,7 +229,7 @@ def export_rows(queryset=None) -> list[dict]:
 def export_library(path, queryset=None) -> int:
     import pandas as pd
 
-    rows = export_rows(queryset)
+    rows = [{key: neutralise(value) for key, value in row.items()} for row in export_rows(queryset)]
     pd.DataFrame(rows, columns=COLUMNS).to_excel(path, index=False, sheet_name="library", engine="openpyxl")
     return len(rows)
 
@@ -268,7 +269,7 @@ def read_rows(path) -> list[dict]:
     missing = [c for c in ("id", "title", "artist", "tags", "emotion") if c not in frame.columns]
     if missing:
         raise LibraryImportError([(1, f"missing column(s): {', '.join(missing)}")])
-    return frame.to_dict("records")
+    return [{key: restore(value) for key, value in row.items()} for row in frame.to_dict("records")]
 
 
 def validate_rows(rows: list[dict]) -> tuple[list[tuple[int, str]], dict[int, dict]]:
@@ -313,9 +314,9 @@ def validate_rows(rows: list[dict]) -> tuple[list[tuple[int, str]], dict[int, di
             errors.append((number, f"unknown emotion {unknown[0]!r} (one of {', '.join(EMOTIONS)})"))
             continue
         tags = _split(row.get("tags"))
-        bad_tags = [t for t in tags if len(t) > 64 or any(ch.isspace() for ch in t)]
+        bad_tags = [t for t in tags if not is_tag_name(t)]
         if bad_tags:
-            errors.append((number, f"bad tag {bad_tags[0]!r}: tags are names without spaces"))
+            errors.append((number, f"bad tag {bad_tags[0]!r}: tags are slugs (letters, digits, - or _)"))
             continue
         confidence = str(row.get("confidence") or "").strip()
         if confidence and not _is_unit(confidence):

@@ -10,14 +10,16 @@ and a ``model`` label on the way in (``recommender.labelling``), then kept only 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from .emotion.labels import EMOTIONS
-from .models import EmotionLabel, Song, Tag, normalise_key
+from .models import TAG_NAME_PATTERN, EmotionLabel, Song, Tag, normalise_key, validate_web_url
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,15 @@ def validate_item(item: Mapping) -> str | None:
             return f"missing {key}"
     if item["source"] not in Song.Source.values:
         return f"unknown source {item['source']!r}"
+    for key in ("url", "embed_url", "audio_url"):
+        if item.get(key):
+            try:
+                validate_web_url(str(item[key]))
+            except ValidationError:
+                return f"{key} is not an http(s) address"
+    bad_tags = [t for t in item.get("tags") or () if not is_tag_name(t)]
+    if bad_tags:
+        return f"tag {bad_tags[0]!r} is not a slug (letters, digits, - or _)"
     for emotion, confidence in (item.get("emotions") or {}).items():
         if emotion not in EMOTIONS:
             return f"unknown emotion {emotion!r}"
@@ -66,8 +77,14 @@ def validate_item(item: Mapping) -> str | None:
     return None
 
 
+def is_tag_name(name) -> bool:
+    return isinstance(name, str) and len(name) <= 64 and re.fullmatch(TAG_NAME_PATTERN, name) is not None
+
+
 def ensure_tags(names: Iterable[str], info: Mapping[str, Mapping] | None = None) -> dict[str, int]:
     names = set(names)
+    if bad := sorted(n for n in names if not is_tag_name(n)):
+        raise ValueError(f"tag {bad[0]!r} is not a slug (letters, digits, - or _)")
     info = info or {}
     existing = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
     Tag.objects.bulk_create(

@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_slug
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +23,14 @@ EMOTION_CHOICES = [
 ]
 assert tuple(key for key, _label in EMOTION_CHOICES) == EMOTIONS
 EMOTION_LABELS = dict(EMOTION_CHOICES)
+
+# Song links are shown as hrefs and players: web addresses only (no javascript:, data:, ftp:).
+WEB_URL_SCHEMES = ("http", "https")
+validate_web_url = URLValidator(schemes=list(WEB_URL_SCHEMES))
+WEB_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://"
+# Tag names are slugs on every write path: checked here, in the forms and imports, and by the database.
+TAG_NAME_PATTERN = r"^[-a-zA-Z0-9_]+$"
+validate_tag_name = validate_slug
 
 # The paper's rule: three typical songs per emotion.
 TYPICAL_SONGS_PER_EMOTION = 3
@@ -55,6 +64,8 @@ class Tag(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=models.Q(name__regex=TAG_NAME_PATTERN),
+                                              name="tag_name_is_slug")]
 
     def __str__(self):
         return self.display_name
@@ -86,9 +97,9 @@ class Song(models.Model):
     title = models.CharField(max_length=300)
     artist = models.CharField(max_length=300)
     normalised_key = models.CharField(max_length=600, db_index=True, editable=False)
-    url = models.URLField(_("public page"), max_length=500, blank=True)
-    embed_url = models.URLField(_("embeddable player"), max_length=500, blank=True)
-    audio_url = models.URLField(_("direct audio"), max_length=500, blank=True)
+    url = models.URLField(_("public page"), max_length=500, blank=True, validators=[validate_web_url])
+    embed_url = models.URLField(_("embeddable player"), max_length=500, blank=True, validators=[validate_web_url])
+    audio_url = models.URLField(_("direct audio"), max_length=500, blank=True, validators=[validate_web_url])
     popularity = models.PositiveSmallIntegerField(null=True, blank=True)
     duration = models.FloatField(_("duration (s)"), null=True, blank=True)
     # Lyrics are kept only while needed (recommender.labelling.keep_lyrics) unless MIEN_STORE_LYRICS;
@@ -105,7 +116,11 @@ class Song(models.Model):
     objects = SongQuerySet.as_manager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="song_source_id_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="song_source_id_unique"),
+            *(models.CheckConstraint(condition=models.Q(**{name: ""}) | models.Q(**{f"{name}__regex": WEB_URL_PATTERN}),
+                                     name=f"song_{name}_is_web") for name in ("url", "embed_url", "audio_url")),
+        ]
         ordering = ["artist", "title"]
 
     def __str__(self):

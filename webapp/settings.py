@@ -226,6 +226,9 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # A recognition still pending after this long lost its message (a broker restart drops queued
 # ones): the sweeper, every MIEN_SWEEP_EVERY_SECONDS, marks it failed and asks for a new photo.
 MIEN_RECOGNITION_STALE_AFTER = env_int("MIEN_RECOGNITION_STALE_AFTER", 600)
+# Anonymous recognitions (no account, owned through a session) are deleted after this many days,
+# expired sessions at the same daily run (webapp.retention, beat task purge-expired-data).
+MIEN_ANONYMOUS_RETENTION_DAYS = env_int("MIEN_ANONYMOUS_RETENTION_DAYS", 7)
 # Periodic crawling: every spider in its own process, one run per spider at a time.
 MIEN_CRAWL_SPIDERS = env_list("MIEN_CRAWL_SPIDERS", ["netease", "jamendo", "lyrics"])
 MIEN_CRAWL_TIMEOUT = env_int("MIEN_CRAWL_TIMEOUT", 4 * 3600)
@@ -235,6 +238,10 @@ CELERY_BEAT_SCHEDULE = {
     "crawl-music-sites": {
         "task": "recommender.tasks.crawl_all",
         "schedule": timedelta(hours=env_int("MIEN_CRAWL_EVERY_HOURS", 24)),
+    },
+    "purge-expired-data": {
+        "task": "webapp.tasks.purge_expired_data",
+        "schedule": timedelta(hours=env_int("MIEN_PURGE_EVERY_HOURS", 24)),
     },
     "sweep-stale-recognitions": {
         "task": "webapp.tasks.sweep_stale_recognitions",
@@ -256,12 +263,16 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": BASE_DIR / "var" / "cache"}}
 
-# Abuse limits, whatever DEBUG says: snapshots per person (signed-in user or anonymous session)
+# Abuse limits over sliding windows (webapp/ratelimit.py), whatever DEBUG says: snapshots per person (signed-in user or anonymous session)
 # and per client IP; failed log-ins per user name + IP and per IP. 429 with Retry-After beyond them.
 MIEN_SNAPSHOT_RATE = env_rate("MIEN_SNAPSHOT_RATE", "20/m")
 MIEN_SNAPSHOT_IP_RATE = env_rate("MIEN_SNAPSHOT_IP_RATE", os.environ.get("MIEN_SNAPSHOT_RATE") or "20/m")
 MIEN_LOGIN_RATE = env_rate("MIEN_LOGIN_RATE", "5/15m")
-MIEN_LOGIN_IP_RATE = env_rate("MIEN_LOGIN_IP_RATE", "30/15m")
+# The per-address budget is larger: it only slows spraying many user names; browsers where a person
+# logged in before are exempt from it (webapp.ratelimit, device cookies).
+MIEN_LOGIN_IP_RATE = env_rate("MIEN_LOGIN_IP_RATE", "100/15m")
+# New accounts per address.
+MIEN_SIGNUP_IP_RATE = env_rate("MIEN_SIGNUP_IP_RATE", "10/h")
 # How many reverse proxies of ours stand in front (each appends to X-Forwarded-For); 0 trusts
 # only REMOTE_ADDR, so a client cannot pick its own address for the limits above.
 MIEN_TRUSTED_PROXIES = env_int("MIEN_TRUSTED_PROXIES", 0)

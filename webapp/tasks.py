@@ -115,3 +115,14 @@ def sweep_stale_recognitions(older_than_seconds: float | None = None) -> int:
     if swept:
         log.warning("marked %d stale pending recognitions failed (older than %ss)", swept, older_than_seconds)
     return swept
+
+
+@shared_task(ignore_result=True)
+def purge_expired_data() -> dict[str, int]:
+    """Beat, daily: anonymous recognitions past MIEN_ANONYMOUS_RETENTION_DAYS and expired sessions."""
+    from webapp.retention import purge_expired
+
+    purged = purge_expired()
+    log.info("retention: deleted %(recognitions)d anonymous recognition rows and %(sessions)d expired sessions",
+             purged)
+    return purged

@@ -33,10 +33,18 @@ class LoginView(auth_views.LoginView):
     def form_invalid(self, form):
         return with_throttle_status(super().form_invalid(form))
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        ratelimit.remember_device(self.request, response, form.get_user().get_username())
+        return response
+
 
 def admin_login(request, extra_context=None):
     """The admin's own log-in page, with the same limit (see WebappConfig.ready for its form)."""
-    return with_throttle_status(admin.site.login(request, extra_context))
+    response = with_throttle_status(admin.site.login(request, extra_context))
+    if request.method == "POST" and request.user.is_authenticated and response.status_code == 302:
+        ratelimit.remember_device(request, response, request.user.get_username())
+    return response
 
 
 @login_required
@@ -86,7 +94,7 @@ def delete_account(request):
     form = DeleteAccountForm(user, request.POST or None)
     if request.method == "POST":
         # Guessing the password here is throttled like logging in.
-        if wait := ratelimit.login_wait(request, user.get_username()):
+        if wait := ratelimit.password_check_wait(user):
             minutes = -(-wait // 60)
             form.add_error(None, ngettext("Too many wrong passwords. Wait %(minutes)s minute and try again.",
                                           "Too many wrong passwords. Wait %(minutes)s minutes and try again.",
@@ -99,7 +107,7 @@ def delete_account(request):
             logout(request)
             messages.success(request, _("Your account and everything Mien kept about you are deleted."))
             return redirect("home")
-        ratelimit.login_failed(request, user.get_username())
+        ratelimit.password_check_failed(user)
     return render(request, "registration/delete_account.html", {"form": form},
                   status=400 if form.errors else 200)
 
