@@ -15,7 +15,12 @@ RUN_ENV := DEBUG=$${DEBUG:-1}
 JEMALLOC := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libjemalloc.so.2))
 TRAIN_ENV := $(if $(JEMALLOC),LD_PRELOAD=$(JEMALLOC))
 
-.PHONY: run test worker background-worker beat bench train train-lyrics label evaluate crawl catalogue migrate install install-dev services browser clean
+# `make serve` is the production web process: settings from the environment (DEBUG off unless set;
+# SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL required), static files collected, migrations applied,
+# then gunicorn. WEB_CONCURRENCY sets the worker count (gunicorn reads it).
+GUNICORN_ARGS ?= --bind $(HOST):$(PORT) --timeout 30 --graceful-timeout 20 --max-requests 1000 --max-requests-jitter 100 --access-logfile -
+
+.PHONY: serve run test worker background-worker beat bench train train-lyrics label evaluate crawl catalogue migrate install install-dev services browser clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +44,12 @@ catalogue: migrate
 run: catalogue
 	@echo "Mien on http://$(HOST):$(PORT)/"
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+serve: install
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py check --deploy --fail-level ERROR
+	exec $(PY) -m gunicorn webapp.wsgi:application $(GUNICORN_ARGS)
 
 worker: install
 	$(PY) -m celery -A webapp worker -Q celery --loglevel=INFO --concurrency=$${CONCURRENCY:-2}

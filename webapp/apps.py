@@ -12,6 +12,7 @@ class WebappConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
+        from webapp import checks  # noqa: F401  (registers the deploy checks)
         from webapp.forms import ThrottledAdminAuthenticationForm
 
         # The admin's log-in counts failed passwords like the site's own (webapp/ratelimit.py).

@@ -39,7 +39,8 @@ MAX_PIXELS = 40_000_000
 # reach. Phones' multi-picture JPEGs (MPO) open through the JPEG plugin. Filtered to the formats
 # this Pillow build can open (e.g. WebP needs libwebp), since Image.open rejects unknown names.
 Image.init()
-ALLOWED_FORMATS = tuple(f for f in ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF") if f in Image.OPEN)
+# The same five the upload view accepts (webapp.views.api), named alike in both error messages.
+ALLOWED_FORMATS = tuple(f for f in ("JPEG", "PNG", "WEBP", "GIF", "BMP") if f in Image.OPEN)
 
 # Detection runs on a copy whose longest side is at most this; Haar cost grows with area.
 DETECT_MAX_SIDE = 480
@@ -121,7 +122,7 @@ def _open_header(data: bytes, max_pixels: int) -> Image.Image:
         raise ImageTooLarge(_too_large(max_pixels), max_pixels=max_pixels) from exc
     except UnidentifiedImageError as exc:
         raise ImageDecodeError(
-            "The file is not an image we can read; please upload a JPEG, PNG or WebP photo."
+            "The file is not an image we can read; please upload a JPEG, PNG, WebP, GIF or BMP photo."
         ) from exc
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         raise ImageDecodeError("The image file is damaged or incomplete; please upload it again.") from exc

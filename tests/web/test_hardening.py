@@ -304,3 +304,24 @@ def test_parallel_requests_cannot_store_more_than_three_typical_songs(owner):
         thread.join()
     assert sorted(codes) == [201] * 3 + [409] * 9
     assert TypicalSong.objects.filter(user=owner, emotion="happy").count() == 3
+
+
+# --------------------------------------------------------------------------- image types
+
+
+def test_the_decode_error_and_the_415_name_the_same_image_types(client):
+    import re
+
+    from recommender.emotion import ImageDecodeError, probe_image
+    from recommender.emotion.faces import ALLOWED_FORMATS
+
+    def types_in(message):
+        listed = re.search(r"(JPEG.*?) (?:image|photo)", message)[1]
+        return {name.strip().upper() for name in re.split(r",| or ", listed) if name.strip()}
+
+    refused = client.post(reverse("api:recognitions"),
+                          {"image": SimpleUploadedFile("a.tif", b"II*\x00" + b"\x00" * 64, "image/tiff")})
+    assert refused.status_code == 415
+    with pytest.raises(ImageDecodeError) as decode_error:
+        probe_image(b"II*\x00" + b"\x00" * 64)
+    assert types_in(refused.json()["error"]) == types_in(str(decode_error.value)) == set(ALLOWED_FORMATS)
