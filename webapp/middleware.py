@@ -71,11 +71,11 @@ class RequestSizeLimitMiddleware:
 
     @staticmethod
     def refuse(request, message: str, status: int):
-        # The body is left unread: close the connection rather than parse what follows as a request.
-        headers = {"Connection": "close"}
+        # The body is left unread; the server closes or drains the connection (WSGI leaves
+        # Connection, a hop-by-hop header, to the server).
         if wants_json(request):
-            return JsonResponse({"error": message}, status=status, headers=headers)
-        return HttpResponse(message, status=status, headers=headers, content_type="text/plain; charset=utf-8")
+            return JsonResponse({"error": message}, status=status)
+        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
 # Said when a view under /api/ ended in a non-JSON error page (405, a CSRF refusal, DEBUG pages).
@@ -104,7 +104,7 @@ class ApiErrorMiddleware:
             message = API_STATUS_MESSAGES.get(response.status_code, SERVER_ERROR_MESSAGE
                                               if response.status_code >= 500 else API_STATUS_MESSAGES[400])
             rewritten = JsonResponse({"error": _(message)}, status=response.status_code)
-            for header in ("Allow", "Retry-After", "Connection"):
+            for header in ("Allow", "Retry-After"):
                 if header in response:
                     rewritten[header] = response[header]
             return rewritten

@@ -37,7 +37,7 @@ def test_an_oversized_request_is_refused_on_its_header_before_the_body_is_read(c
     # The declared length is a lie far beyond the body: only the header can have been read.
     response = client.post(reverse("login"), data=b"x" * 10, content_type="application/octet-stream",
                            CONTENT_LENGTH="50000000")
-    assert response.status_code == 413 and response["Connection"] == "close"
+    assert response.status_code == 413 and "too large" in response.content.decode()
     api = client.post(reverse("api:favourites"), data=b"{}", content_type="application/json",
                       CONTENT_LENGTH="50000000")
     assert api.status_code == 413 and "too large" in api.json()["error"]
