@@ -128,9 +128,10 @@ class BlazeFace:
         detections = _weighted_nms(points, scores)
         # Back from the letterbox to pixels of the image given.
         out = []
+        offset = np.array([[px, py], [0, 0]] + [[px, py]] * 6, np.float32)  # row 1 is a size
         for pts, score in detections:
-            pts = (pts * size - [px, py]) / scale
-            (cx, cy), (bw, bh) = pts[0], pts[1] * 1.0
+            pts = (pts * size - offset) / scale
+            (cx, cy), (bw, bh) = pts[0], pts[1]
             out.append(Detection(box=(float(cx - bw / 2), float(cy - bh / 2), float(bw), float(bh)),
                                  keypoints=pts[2:].astype(np.float32), score=float(score)))
         return out

@@ -213,9 +213,11 @@ def _too_large(max_pixels: int, width: int = 0, height: int = 0) -> str:
 
 # --------------------------------------------------------------------------- detection
 
-# BlazeFace short range (selfie distance) was chosen by measurement: bench/bench_detector.py and
-# the model card. It finds 99% of FER2013 training rows; the full-range model found 40% of them.
-DETECTOR_MODEL = "short"
+# BlazeFace, chosen by measurement (bench/bench_detector.py, the model card): the short-range model
+# (selfie distance) first; the full-range model only when it finds nothing, for a face too small
+# for the short one (below ~70 px in a 640x480 frame; full range reaches ~40 px). The second pass
+# costs a no-face photo about what classifying a face costs a face photo.
+DETECTOR_MODELS = ("short", "full")
 # At most this many faces are cropped (largest first) so a crowd photo stays cheap.
 MAX_FACES = 16
 # How FER2013 rows are framed around a BlazeFace box, measured on 1,485 of the first 1,500 training
@@ -226,6 +228,11 @@ CROP_SHIFT_UP = 0.10
 # A tilt beyond this is more likely a keypoint error than a head rolled that far (BlazeFace itself
 # loses faces rolled past ~45 degrees), so such a face is cropped unlevelled.
 MAX_ROLL_DEGREES = 45.0
+# A photographed face spreads over many gray levels; a line drawing or a flat patch does not. Crops
+# with fewer bits of gray-level entropy are not faces to read: on bench_detector's sets every real
+# face crop had >= 3.7 bits (the dim FER2013 rows the least), drawn faces ~1.9, and most of the
+# LFW non-face crops BlazeFace took for faces < 3.
+MIN_CROP_ENTROPY_BITS = 3.0
 # Histogram equalisation (the paper's preprocessing) is not applied to crops here: it belongs to
 # the model, whose training recipe says whether it was trained on equalised rows, and the
 # Predictor applies it then (see equalize()). Feeding equalised crops to a model trained on raw
@@ -276,15 +283,21 @@ def crop_face(gray: np.ndarray, box: tuple[int, int, int, int], angle: float = 0
 
 
 def detect_faces(image: np.ndarray, max_faces: int = MAX_FACES, align: bool = True,
-                 model: str = DETECTOR_MODEL) -> list[Face]:
+                 models: tuple[str, ...] = DETECTOR_MODELS) -> list[Face]:
     """Detect faces in an RGB (or gray) uint8 image; largest first, at most max_faces.
 
     align: turn each crop so its eyes are level (from the detector's eye keypoints).
+    models: BlazeFace models tried in turn until one finds a face.
     """
     from .detector import detect
 
     rgb = _to_rgb(image)
-    found = sorted(detect(rgb, model), key=lambda d: d.box[2] * d.box[3], reverse=True)[:max_faces]
+    found = []
+    for model in models:
+        found = detect(rgb, model)
+        if found:
+            break
+    found = sorted(found, key=lambda d: d.box[2] * d.box[3], reverse=True)[:max_faces]
     if not found:
         return []
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -296,8 +309,18 @@ def detect_faces(image: np.ndarray, max_faces: int = MAX_FACES, align: bool = Tr
         angle = eye_angle(eyes) if align else 0.0
         if abs(angle) > MAX_ROLL_DEGREES:
             angle = 0.0
-        faces.append(Face(box=box, crop=crop_face(gray, box, angle), eyes=eyes, angle=angle, score=d.score))
+        crop = crop_face(gray, box, angle)
+        if gray_entropy(crop) < MIN_CROP_ENTROPY_BITS:
+            continue  # a drawing, a wall: not a photographed face
+        faces.append(Face(box=box, crop=crop, eyes=eyes, angle=angle, score=d.score))
     return faces
+
+
+def gray_entropy(crop: np.ndarray) -> float:
+    """Shannon entropy (bits) of a uint8 image's gray-level histogram."""
+    p = np.bincount(crop.ravel(), minlength=256) / crop.size
+    p = p[p > 0]
+    return float(-(p * np.log2(p)).sum())
 
 def equalize(faces: np.ndarray) -> np.ndarray:
     """Histogram-equalise uint8 crops [N,48,48] (or one [48,48]) as detect_faces does.
