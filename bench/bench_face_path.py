@@ -91,7 +91,8 @@ def stages() -> dict:
     return result
 
 
-def alignment_effect(limit: int | None = None) -> dict:
+def alignment_effect(limit: int | None = None, turn: float = 0.0) -> dict:
+    """turn: present each row turned by +turn / -turn degrees (alternately), as a tilted head."""
     import cv2
 
     from bench.bench_detector import FER_DIR, present
@@ -106,6 +107,10 @@ def alignment_effect(limit: int | None = None) -> dict:
     kept, aligned, plain = [], [], []
     for i, row in enumerate(rows):
         shown = present(row)
+        if turn:
+            side = shown.shape[0]
+            m = cv2.getRotationMatrix2D((side / 2, side / 2), turn if i % 2 else -turn, 1.0)
+            shown = cv2.warpAffine(shown, m, (side, side), borderMode=cv2.BORDER_REPLICATE)
         found = detect_faces(shown)
         if not found:
             continue
@@ -118,8 +123,9 @@ def alignment_effect(limit: int | None = None) -> dict:
     def accuracy(faces):
         return float(np.mean(predictor.predict(np.stack(faces)).argmax(axis=1) == labels[kept]))
 
+    tilt = f", turned +/-{turn:g} degrees" if turn else ""
     return {
-        "FER2013 PublicTest rows": len(rows),
+        f"FER2013 PublicTest rows{tilt}": len(rows),
         "rows with a face found": f"{len(kept)} ({len(kept) / len(rows):.1%})",
         "accuracy on those rows, the row itself (reference)": f"{accuracy(list(rows[kept])):.2%}",
         "accuracy, detector crop levelled on the eyes (served)": f"{accuracy(aligned):.2%}",
@@ -128,7 +134,7 @@ def alignment_effect(limit: int | None = None) -> dict:
 
 
 def run() -> dict:
-    return stages() | alignment_effect()
+    return stages() | alignment_effect() | alignment_effect(limit=1000, turn=25)
 
 
 if __name__ == "__main__":
