@@ -123,13 +123,13 @@ def alignment_effect(limit: int | None = None, turn: float = 0.0) -> dict:
     def accuracy(faces):
         return float(np.mean(predictor.predict(np.stack(faces)).argmax(axis=1) == labels[kept]))
 
-    tilt = f", turned +/-{turn:g} degrees" if turn else ""
+    tilt = f" (turned +/-{turn:g} degrees)" if turn else ""
     return {
         f"FER2013 PublicTest rows{tilt}": len(rows),
-        "rows with a face found": f"{len(kept)} ({len(kept) / len(rows):.1%})",
-        "accuracy on those rows, the row itself (reference)": f"{accuracy(list(rows[kept])):.2%}",
-        "accuracy, detector crop levelled on the eyes (served)": f"{accuracy(aligned):.2%}",
-        "accuracy, detector crop not levelled": f"{accuracy(plain):.2%}",
+        f"rows with a face found{tilt}": f"{len(kept)} ({len(kept) / len(rows):.1%})",
+        f"accuracy on those rows, the upright row itself (reference){tilt}": f"{accuracy(list(rows[kept])):.2%}",
+        f"accuracy, detector crop levelled on the eyes (served){tilt}": f"{accuracy(aligned):.2%}",
+        f"accuracy, detector crop not levelled{tilt}": f"{accuracy(plain):.2%}",
     }
 
 
