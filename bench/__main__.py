@@ -7,14 +7,16 @@ from bench.common import RESULTS, machine, run_child
 
 BENCHES = {
     "emotion": "Emotion inference (one CPU thread): fast path vs `model.predict`",
-    "detector": "Face detector hit rate on real face photos held offline (see bench/bench_detector.py)",
+    "detector": "Face detectors compared on real faces held offline, with tilted, dim and back-lit variants "
+                "(see bench/bench_detector.py)",
+    "face_path": "The selfie path stage by stage on one CPU thread, and the effect of eye alignment on accuracy",
     "ranking": "Ranking 100,000 songs x 200 tags: sparse matrix vs plain Python",
     "hitrate": "Offline hit rate @10 of a held-out song, per emotion, on the bundled catalogue "
                "(protocol in bench/bench_hitrate.py and docs/recommendation.md)",
     "training": "Training mien_vgg, one step of 64 augmented faces: glibc malloc vs jemalloc",
     "lyrics": "Labelling 10,000 songs from lyrics (target < 60 s)",
     "ingest": "Bulk ingest into PostgreSQL through `recommender.library.ingest_many` (target >= 500 songs/s)",
-    "load": "Load: 20 clients snapping for 60 s against gunicorn + 2 Celery workers on PostgreSQL and Redis",
+    "load": "Load: 20 clients snapping for 60 s (long-poll) against gunicorn + 2 Celery workers on PostgreSQL and Redis",
 }
 
 
@@ -34,7 +36,7 @@ def main():
         sections.append(f"## {title}\n\n| measure | value |\n|---|---|\n{rows}\n")
     sections.append("## Snapshot round trip\n\nAgainst a running server (`make run`, or web + `make worker` with "
                     "`REDIS_URL`): `python -m bench.roundtrip --base http://127.0.0.1:8000 --repeats 10` posts the "
-                    "astronaut photo and polls until the playlist is ready; it prints the median.\n")
+                    "astronaut photo and waits (long-poll) until the playlist is ready; it prints the median.\n")
     RESULTS.write_text("\n".join(sections))
     print(f"wrote {RESULTS}")
 

@@ -1,11 +1,16 @@
 """A bounded load run on 127.0.0.1: gunicorn + 2 Celery workers on PostgreSQL and Redis.
 
-CLIENTS concurrent clients each post the astronaut photo to POST /api/recognitions and poll it to
-completion (every 300 ms, as the page does), again and again for DURATION seconds; then the run
-waits (at most DRAIN seconds) for what is still pending. Records throughput, median and p95 round
-trip, the error rate, and whether every submitted recognition finished (none left pending in the
-database). Everything runs on a database of its own (created, migrated, catalogue imported) and
-Redis db 9, and is torn down at the end.
+CLIENTS concurrent clients each post the astronaut photo to POST /api/recognitions and wait for it
+with the long-poll the page uses (GET .../<id>?wait=10), again and again for DURATION seconds; then
+the run waits (at most DRAIN seconds) for what is still pending. Records throughput, median and p95
+round trip, the error rate, HTTP requests per finished recognition, whether every submitted
+recognition finished (none left pending in the database), and how the throughput compares with the
+single-process bound: cores / CPU seconds of one recognize() (measured in a fresh process in the
+same run), so the figure means something on another machine. It also sums the CPU time that the
+gunicorn and Celery process trees spent during the run (PostgreSQL and Redis not included).
+Everything runs on a database of its own (created, migrated, catalogue imported) and Redis db 9,
+and is torn down at the end. The machine's load average before and after is recorded: on a shared
+machine the figures are a floor.
 
     python -c "from bench.bench_load import run; print(run())"
 """
@@ -26,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE_URL = os.environ.get("MIEN_LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mien_load")
 REDIS_URL = os.environ.get("MIEN_LOAD_REDIS_URL", "redis://127.0.0.1:6379/9")
-POLL_SECONDS = 0.3  # as static/js/camera.js
+WAIT_SECONDS = 10  # the long-poll, as static/js/camera.js
 REQUEST_TIMEOUT = 30
 START_TIMEOUT = 180
 
@@ -111,6 +116,7 @@ class Client(threading.Thread):
         self.round_trips: list[float] = []
         self.accepted: list[str] = []
         self.done = self.failed = self.http_errors = self.unfinished = 0
+        self.requests = 0  # every HTTP request made for the snapshots (POSTs and waits)
         self.error_kinds: dict[str, int] = {}
 
     def error(self, kind: str) -> None:
@@ -126,6 +132,7 @@ class Client(threading.Thread):
         while time.monotonic() < self.stop_submitting and (self.limit is None or tries < self.limit):
             tries += 1
             started = time.monotonic()
+            self.requests += 1
             try:
                 posted = session.post(self.base + "/api/recognitions", headers=headers, timeout=REQUEST_TIMEOUT,
                                       files={"image": ("me.jpg", self.photo, "image/jpeg")})
@@ -152,14 +159,17 @@ class Client(threading.Thread):
         import requests
 
         while time.monotonic() < self.give_up:
-            time.sleep(POLL_SECONDS)
+            self.requests += 1
             try:
-                response = session.get(self.base + url, timeout=REQUEST_TIMEOUT)
+                response = session.get(self.base + url, params={"wait": WAIT_SECONDS},
+                                       timeout=WAIT_SECONDS + REQUEST_TIMEOUT)
             except requests.RequestException as exc:
                 self.error(f"poll {type(exc).__name__}")
+                time.sleep(0.3)
                 continue
             if response.status_code != 200:
                 self.error(f"poll {response.status_code}")
+                time.sleep(0.3)
                 continue
             status = response.json()["status"]
             if status != "pending":
@@ -184,9 +194,35 @@ def database_statuses(env: dict) -> dict[str, int]:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def group_cpu_seconds(groups: set[int]) -> float:
+    """CPU seconds (user + system) used so far by the live processes of these process groups."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[2]) in groups:  # pgrp
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def recognize_cpu_ms() -> float:
+    """Median CPU ms of one recognize() of the load's photo, in a fresh one-thread process."""
+    from bench.common import run_child
+
+    code = ("import json; from bench.bench_face_path import medians_ms; from bench.roundtrip import photo; "
+            "from recommender.emotion import recognize; p = photo(); "
+            "print('RESULT ' + json.dumps(medians_ms(lambda: recognize(p))[1]))")
+    return float(run_child(code, env=dict(os.environ, MIEN_TF_THREADS="1")))
+
+
 def run(clients: int = 20, duration: float = 60.0, drain: float = 120.0, web_workers: int = 2,
-        web_threads: int = 8, celery_workers: int = 2) -> dict:
+        web_threads: int = 16, celery_workers: int = 2) -> dict:
+    """web_threads: a waiting long-poll holds a thread, so workers x threads must exceed clients."""
     env = environment()
+    cpu_ms = recognize_cpu_ms()
     load_before = os.getloadavg()
     processes: list[subprocess.Popen] = []
     logs = Path(tempfile.mkdtemp(prefix="mien-load-"))
@@ -226,6 +262,8 @@ def run(clients: int = 20, duration: float = 60.0, drain: float = 120.0, web_wor
             raise RuntimeError(f"warm-up snapshots did not finish: {[c.error_kinds for c in warm]}")
         warm_ids = {i for c in warm for i in c.accepted}
 
+        groups = {process.pid for process in processes}  # each started in a session of its own
+        cpu_before = group_cpu_seconds(groups)
         started = time.monotonic()
         crowd = [Client(base, image, started + duration, started + duration + drain) for _ in range(clients)]
         for client in crowd:
@@ -233,6 +271,7 @@ def run(clients: int = 20, duration: float = 60.0, drain: float = 120.0, web_wor
         for client in crowd:
             client.join()
         elapsed = time.monotonic() - started
+        stack_cpu = group_cpu_seconds(groups) - cpu_before
         load_after = os.getloadavg()
         statuses = database_statuses(env)
     finally:
@@ -252,6 +291,8 @@ def run(clients: int = 20, duration: float = 60.0, drain: float = 120.0, web_wor
         for kind, n in client.error_kinds.items():
             kinds[kind] = kinds.get(kind, 0) + n
     in_database = sum(statuses.values()) - len(warm_ids)
+    throughput = done / elapsed
+    bound = (os.cpu_count() or 1) / (cpu_ms / 1000)
     return {
         "clients": clients,
         "duration_s": duration,
@@ -264,7 +305,13 @@ def run(clients: int = 20, duration: float = 60.0, drain: float = 120.0, web_wor
         "http_errors": sum(c.http_errors for c in crowd),
         "error_rate": round((attempts - done) / attempts, 4) if attempts else None,
         "errors_by_kind": kinds or "none",
-        "throughput_per_s": round(done / elapsed, 2),
+        "throughput_per_s": round(throughput, 2),
+        "requests_per_finished_recognition": round(sum(c.requests for c in crowd) / done, 2) if done else None,
+        "recognize_cpu_ms_one_thread": round(cpu_ms, 2),
+        "single_process_bound_per_s": round(bound, 1),
+        "throughput_over_bound": round(throughput / bound, 3),
+        "web_and_worker_cpu_ms_per_recognition": round(stack_cpu / done * 1000, 1) if done else None,
+        "cores": os.cpu_count(),
         "round_trip_median_s": round(statistics.median(trips), 2) if trips else None,
         "round_trip_p95_s": round(percentile(trips, 95), 2) if trips else None,
         "round_trip_max_s": round(max(trips), 2) if trips else None,

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from recommender.models import Recognition
+from webapp.recognition_wait import announce_finished
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +81,19 @@ def finish(recognition: Recognition, error: str = "") -> str:
               "songs", "strategy")
     written = Recognition.objects.filter(pk=recognition.pk, status=Recognition.Status.PENDING).update(
         **{name: getattr(recognition, name) for name in fields})
+    if written:
+        announce_finished([recognition.pk])  # wakes a page long-polling this recognition
     return recognition.status if written else "skipped"
 
 
 def mark_failed(recognition_ids, reason: str) -> int:
     """Fail the given recognitions that are still pending, with a reason; how many were."""
-    return Recognition.objects.filter(pk__in=list(recognition_ids), status=Recognition.Status.PENDING).update(
+    recognition_ids = list(recognition_ids)
+    failed = Recognition.objects.filter(pk__in=recognition_ids, status=Recognition.Status.PENDING).update(
         status=Recognition.Status.FAILED, error=reason, finished_at=timezone.now())
+    if failed:
+        announce_finished(recognition_ids)
+    return failed
 
 
 @task_failure.connect(sender=recognise_and_recommend)

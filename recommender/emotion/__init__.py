@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .faces import MAX_PIXELS, Face, ImageDecodeError, ImageTooLarge, decode_image, detect_faces, probe_image
+from .faces import (MAX_PIXELS, Face, ImageDecodeError, ImageTooLarge, UnsupportedImageType, check_image, decode_image,
+                    detect_faces, probe_image)
 from .labels import EMOTIONS, FACE_SIZE
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "ImageDecodeError",
     "ImageTooLarge",
     "Recognition",
+    "UnsupportedImageType",
+    "check_image",
     "decode_image",
     "detect_faces",
     "predict_faces",

@@ -1,4 +1,4 @@
-// Mien's snapshot page: camera preview, snap or upload, poll the recognition, show the playlist.
+// Mien's snapshot page: camera preview, snap or upload, wait for the recognition, show the playlist.
 // Plain JavaScript with standard browser APIs only; every user-facing string comes from the page.
 "use strict";
 
@@ -6,7 +6,10 @@
   const root = document.getElementById("mien");
   if (!root) return;
 
-  const POLL_INTERVAL_MS = 300;
+  // The server holds each request until the recognition ends (a long-poll, `?wait=` seconds), so a
+  // snapshot costs one or two requests instead of one every 300 ms.
+  const WAIT_SECONDS = 10;
+  const RETRY_MS = 300;  // pause after a network hiccup, or a server that answered without waiting
   const POLL_TIMEOUT_MS = 30000;
   const ID_PLACEHOLDER = "1234567890";
   const FACES = {
@@ -109,9 +112,13 @@
   async function poll(url) {
     const deadline = performance.now() + POLL_TIMEOUT_MS;
     for (;;) {
+      const waitSeconds = Math.max(0, Math.min(WAIT_SECONDS, Math.floor((deadline - performance.now()) / 1000)));
+      const waiting = new URL(url, window.location.href);
+      waiting.searchParams.set("wait", String(waitSeconds));
+      const asked = performance.now();
       let response = null;
       try {
-        response = await fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin", cache: "no-store" });
+        response = await fetch(waiting, { headers: { "Accept": "application/json" }, credentials: "same-origin", cache: "no-store" });
       } catch (_networkHiccup) {
         response = null;  // retried until the deadline
       }
@@ -121,7 +128,8 @@
         if (body.status === "done" || body.status === "failed") return body;
       }
       if (performance.now() >= deadline) throw new UserFacingError(strings.timeout);
-      await sleep(POLL_INTERVAL_MS);
+      // Still pending after the wait: ask again at once; sooner than asked: something is off, pause.
+      if (!response || performance.now() - asked < waitSeconds * 1000 - 100) await sleep(RETRY_MS);
     }
   }
 

@@ -118,3 +118,21 @@ def test_it_ignores_an_orientation_it_does_not_know(value):
     exif[0x0112] = value
     decoded = decode_image(jpeg(stored, exif=exif.tobytes()))
     assert np.abs(decoded.astype(int) - stored).mean() < 4
+
+
+def test_check_image_reads_the_whole_stream_cheaply(astronaut_jpeg):
+    from recommender.emotion import UnsupportedImageType, check_image
+
+    assert check_image(astronaut_jpeg) == ("JPEG", 512, 512)
+    for kept in (200, len(astronaut_jpeg) // 2, len(astronaut_jpeg) - 40):
+        with pytest.raises(ImageDecodeError, match="damaged or incomplete"):
+            check_image(astronaut_jpeg[:kept])
+    for kept in (len(astronaut_jpeg) // 2, len(astronaut_jpeg) - 40):
+        # The header alone says nothing of it: that is why the upload view reads the whole stream.
+        assert probe_image(astronaut_jpeg[:kept])[0] == "JPEG"
+    tiff = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(tiff, "TIFF")
+    with pytest.raises(UnsupportedImageType):
+        check_image(tiff.getvalue())
+    with pytest.raises(UnsupportedImageType):
+        decode_image(tiff.getvalue())  # one allow-list: the decoder refuses it too

@@ -51,11 +51,40 @@ def test_it_refuses_bytes_that_are_not_an_image(client):
     assert not Recognition.objects.exists()
 
 
-def test_it_fails_a_corrupt_image_with_a_reason(client, face_photo):
-    truncated = face_photo[:200]  # a JPEG header and nothing after it
-    result = client.get(post_photo(client, truncated).json()["url"]).json()
-    assert result["status"] == "failed"
-    assert result["error"]
+@pytest.mark.parametrize("kept", [200, 0.5, 0.98])
+def test_it_refuses_a_truncated_jpeg_at_once(client, face_photo, kept):
+    # A header and nothing after it; half the photo; all but its last 2%.
+    truncated = face_photo[:kept if isinstance(kept, int) else int(len(face_photo) * kept)]
+    response = post_photo(client, truncated)
+    assert response.status_code == 400
+    assert "damaged or incomplete" in response.json()["error"]
+    assert not Recognition.objects.exists()  # no job queued for bytes known to be broken
+
+
+def test_it_refuses_a_truncated_png_at_once(client):
+    import io
+
+    from PIL import Image
+    from skimage import data
+
+    png = io.BytesIO()
+    Image.fromarray(data.astronaut()).save(png, "PNG")
+    astronaut_png = png.getvalue()
+    response = post_photo(client, astronaut_png[: len(astronaut_png) * 3 // 4], name="me.png", content_type="image/png")
+    assert response.status_code == 400
+    assert not Recognition.objects.exists()
+
+
+def test_it_refuses_a_type_the_decoder_does_not_read(client):
+    import io
+
+    from PIL import Image
+
+    tiff = io.BytesIO()
+    Image.new("RGB", (64, 64)).save(tiff, "TIFF")  # Pillow reads TIFF, but it is not on the allow-list
+    response = post_photo(client, tiff.getvalue(), name="me.tiff", content_type="image/tiff")
+    assert response.status_code == 415
+    assert not Recognition.objects.exists()
 
 
 def test_it_refuses_an_upload_over_the_size_limit(client, settings):

@@ -16,7 +16,8 @@ from recommender.models import (EMOTION_LABELS, Favourite, HiddenSong, MoodSetti
                                  RecognitionCorrection, Song, TypicalSong)
 from webapp.jsonbody import ApiError, choice_field, error_response, id_field, json_object
 from webapp.middleware import BUSY_MESSAGE, RETRY_AFTER_SECONDS, SERVICE_DOWN
-from recommender.emotion import ImageDecodeError, ImageTooLarge, probe_image
+from recommender.emotion import ImageDecodeError, ImageTooLarge, UnsupportedImageType, check_image
+from webapp import recognition_wait
 from webapp.ratelimit import limit_snapshots
 from webapp.snapshots import keep_if_wanted
 from webapp.tasks import mark_failed, recognise_and_recommend
@@ -25,18 +26,10 @@ log = logging.getLogger(__name__)
 # What publishing a task raises when the broker cannot be reached (kombu wraps the socket errors).
 BROKER_DOWN = (*SERVICE_DOWN, OSError)
 
-# Magic numbers of the image formats we accept; the name and the declared type are not trusted.
-IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF", b"GIF87a", b"GIF89a", b"BM")
 
 
 def error(message, status):
     return error_response(message, status)
-
-
-def looks_like_image(data: bytes) -> bool:
-    if data.startswith(b"RIFF"):
-        return data[8:12] == b"WEBP"
-    return data.startswith(IMAGE_SIGNATURES)
 
 
 @require_POST
@@ -55,15 +48,15 @@ def recognitions(request):
     data = upload.read()
     if not data:
         return error(_("The photo is empty."), 400)
-    if not looks_like_image(data[:16]):
+    try:  # the type by content (the decoder's allow-list), the header, then a cheap read of the whole stream
+        check_image(data, max_pixels=settings.MIEN_MAX_PIXELS)
+    except UnsupportedImageType:
         return error(_("That file is not a photo we can read: send a JPEG, PNG, WebP, GIF or BMP image."), 415)
-    try:  # the header alone: a decompression bomb is refused before a pixel is decoded
-        probe_image(data, max_pixels=settings.MIEN_MAX_PIXELS)
     except ImageTooLarge:
         return error(_("That photo has too many pixels: the limit is %(mp)s megapixels.")
                      % {"mp": settings.MIEN_MAX_PIXELS // 1_000_000}, 413)
     except ImageDecodeError:
-        pass  # damaged: the recognition fails with the decoder's reason
+        return error(_("That photo is damaged or incomplete: please take or upload it again."), 400)
     if not request.session.session_key:
         request.session.save()
     recognition = Recognition.objects.create(
@@ -84,9 +77,20 @@ def recognitions(request):
 
 @require_GET
 def recognition(request, recognition_id):
+    """The recognition; with ``?wait=N`` (seconds, at most MAX_WAIT_SECONDS) a pending one is answered
+    as soon as it ends, or still pending after N seconds (a long-poll instead of a poll every 300 ms)."""
     found = Recognition.objects.filter(pk=recognition_id).first()
     if found is None or not found.is_owned_by(request):
         return error(_("No such recognition."), 404)
+    try:
+        wait = recognition_wait.wait_seconds(request.GET.get("wait"))
+    except ValueError:
+        return error(_("'wait' must be a number of seconds (at most %(max)s).")
+                     % {"max": recognition_wait.MAX_WAIT_SECONDS}, 400)
+    if wait and found.status == Recognition.Status.PENDING:
+        pending = Recognition.objects.filter(pk=found.pk, status=Recognition.Status.PENDING)
+        recognition_wait.wait_until_finished(found.pk, wait, pending.exists)
+        found.refresh_from_db()
     return JsonResponse(recognition_json(found))
 
 
