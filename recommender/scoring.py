@@ -37,11 +37,11 @@ TIE_DECIMALS = 9  # scores equal to 9 places are ties (float noise must not orde
 class Params:
     """Tuned on the odd-numbered NetEase playlists only (bench/bench_playlists.py)."""
 
-    idf_power: float = 1.0
-    list_size_power: float = 0.5
-    song_norm_power: float = 0.5
-    cooccurrence_weight: float = 1.0
-    popularity_weight: float = 0.01
+    idf_power: float = 4.0
+    list_size_power: float = 0.0
+    song_norm_power: float = 0.1
+    cooccurrence_weight: float = 4.0
+    popularity_weight: float = 0.0
 
 
 def order_scores(scores: np.ndarray, top: int | None = None) -> np.ndarray:
@@ -187,10 +187,10 @@ class SongSignals:
             weights, norms = self._weighted_tags(params.idf_power)
         profile_norm = math.sqrt(float(np.dot(profile * weights, profile * weights)))
         if not profile_norm:
-            return np.zeros(len(rows))
+            return np.zeros(self._count(rows))
         dots = self.tags[rows].dot(profile * weights * weights)
         row_norms = norms[rows]
-        return np.divide(dots, row_norms * profile_norm, out=np.zeros(len(rows)), where=row_norms > 0)
+        return np.divide(dots, row_norms * profile_norm, out=np.zeros(len(row_norms)), where=row_norms > 0)
 
     def cooccurrence(self, seed_rows: np.ndarray, rows: np.ndarray, seed_weights: np.ndarray,
                      params: Params) -> np.ndarray:
@@ -199,23 +199,26 @@ class SongSignals:
         share = np.divide(seed_weights, seed_degree ** alpha, out=np.zeros(len(seed_rows)), where=seed_degree > 0)
         per_list = np.asarray(self.lists[seed_rows].T.dot(share)).ravel()
         if not per_list.any():
-            return np.zeros(len(rows))
+            return np.zeros(self._count(rows))
         sizes = self.list_sizes
         per_list = np.divide(per_list, sizes ** params.list_size_power, out=np.zeros_like(per_list), where=sizes > 0)
         degree = self.degree[rows]
-        co = np.divide(self.lists[rows].dot(per_list), degree ** alpha, out=np.zeros(len(rows)), where=degree > 0)
+        co = np.divide(self.lists[rows].dot(per_list), degree ** alpha, out=np.zeros(len(degree)), where=degree > 0)
         return co / co.max() if co.max() > 0 else co
 
     def popularity(self, rows: np.ndarray) -> np.ndarray:
         most = self.degree.max() if len(self.degree) else 0
-        return np.log1p(self.degree[rows]) / math.log1p(most) if most else np.zeros(len(rows))
+        return np.log1p(self.degree[rows]) / math.log1p(most) if most else np.zeros(self._count(rows))
+
+    def _count(self, rows) -> int:
+        return self.songs if isinstance(rows, slice) else len(rows)
 
     def scores(self, seed_rows, rows, method: str = DEFAULT_METHOD, params: Params | None = None,
                seed_weights: np.ndarray | None = None) -> np.ndarray:
-        """The score of each song in ``rows`` for these seeds (row indices), by ``method``."""
+        """The score of each song in ``rows`` (None: every song) for these seeds (row indices)."""
         params = params or Params()
         seed_rows = np.asarray(seed_rows, dtype=np.int64)
-        rows = np.asarray(rows, dtype=np.int64)
+        rows = slice(0, self.songs) if rows is None else np.asarray(rows, dtype=np.int64)
         seed_weights = np.ones(len(seed_rows)) if seed_weights is None else np.asarray(seed_weights, dtype=np.float64)
         if method == "cooccurrence":
             return self.cooccurrence(seed_rows, rows, seed_weights, params)
