@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from recommender.scoring import TIE_DECIMALS, Params, SongSignals
+from recommender.scoring import TIE_DECIMALS, Params, SongSignals, combine
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "music" / "netease_playlists_music163"
 SEEDS = 3
@@ -157,8 +157,7 @@ def method_scores(signals: SongSignals, seeds: np.ndarray, params: Params) -> di
 
 def blend(parts: dict[str, np.ndarray], signals: SongSignals, params: Params) -> np.ndarray:
     """``SongSignals.scores(..., "blend")`` from already computed parts (tuning tries many weights)."""
-    return (parts["tfidf"] + params.cooccurrence_weight * parts["cooccurrence"]
-            + params.popularity_weight * signals.popularity(slice(0, signals.songs)))
+    return combine(parts["tfidf"], parts["cooccurrence"], signals.popularity(slice(0, signals.songs)), params)
 
 
 def queries(data: Playlists, parity: int):
@@ -181,16 +180,17 @@ def evaluate(data: Playlists, parity: int, params: Params, seed: int = 20240528,
         candidates = np.ones(signals.songs, dtype=bool)
         candidates[seeds] = False
         parts = method_scores(signals, seeds, params)
-        for name, variant in (variants or {}).items():
-            if variant.idf_power != params.idf_power:
-                parts[f"_tfidf {name}"] = signals.scores(seeds, None, "tfidf", variant)
-            if (variant.list_size_power, variant.song_norm_power) != (params.list_size_power, params.song_norm_power):
-                parts[f"_co {name}"] = signals.scores(seeds, None, "cooccurrence", variant)
-            parts[name] = blend({"tfidf": parts.get(f"_tfidf {name}", parts["tfidf"]),
-                                 "cooccurrence": parts.get(f"_co {name}", parts["cooccurrence"])}, signals, variant)
+        for name, variant in (variants or {}).items():  # each variant's tags, co-occurrence and blend
+            parts[f"tfidf {name}"] = (signals.scores(seeds, None, "tfidf", variant)
+                                      if variant.idf_power != params.idf_power else parts["tfidf"])
+            same_co = (variant.list_size_power, variant.song_norm_power) == (params.list_size_power,
+                                                                             params.song_norm_power)
+            parts[f"cooccurrence {name}"] = (parts["cooccurrence"] if same_co
+                                             else signals.scores(seeds, None, "cooccurrence", variant))
+            parts[f"blend {name}"] = blend({"tfidf": parts[f"tfidf {name}"],
+                                            "cooccurrence": parts[f"cooccurrence {name}"]}, signals, variant)
         for name, scores in parts.items():
-            if not name.startswith("_"):
-                rows.setdefault(name, []).append(expected_metrics(scores[candidates], wanted[candidates]))
+            rows.setdefault(name, []).append(expected_metrics(scores[candidates], wanted[candidates]))
     return {name: np.array(values) for name, values in rows.items()}
 
 
@@ -211,24 +211,26 @@ def summary(per_playlist: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
 
 
 def tune(data: Playlists, seed: int = 20240528) -> tuple[Params, list[dict]]:
-    """Coordinate search on the odd playlists: idf power, then the co-occurrence norms, then the
-    blend weights; the objective is hit@10 + nDCG@20 of the blend."""
+    """Coordinate search on the odd playlists, each signal on its own first: the idf power for tf-idf
+    tags, then the norms for co-occurrence, then the blend's weights; objective hit@10 + nDCG@20."""
     best = Params()
     log = []
-    grids = (
-        [{"idf_power": v} for v in (0.5, 1.0, 2.0, 3.0, 4.0)],
-        [{"list_size_power": a, "song_norm_power": b} for a in (0.0, 0.25, 0.5, 1.0) for b in (0.0, 0.1, 0.25, 0.5)],
-        [{"cooccurrence_weight": c, "popularity_weight": w} for c in (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 64.0)
-         for w in (0.0, 0.01, 0.05, 0.2)],
+    grids = (  # (signal judged, changes tried)
+        ("tfidf", [{"idf_power": v} for v in (0.5, 1.0, 2.0, 3.0, 4.0)]),
+        ("cooccurrence", [{"list_size_power": a, "song_norm_power": b} for a in (0.0, 0.25, 0.5, 1.0) for b in (0.0, 0.1, 0.25, 0.5)]),
+        ("blend", [{"cooccurrence_weight": c, "popularity_weight": w} for c in (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 64.0)
+         for w in (0.0, 0.01, 0.05, 0.2)]),
     )
-    for grid in grids:
+    for signal, grid in grids:
         variants = {json.dumps(change, sort_keys=True): replace(best, **change) for change in grid}
         results = summary(evaluate(data, 1, best, seed, variants))
-        scored = {key: results[key]["hit@10"] + results[key]["ndcg@20"] for key in variants}
+        scored = {key: results[f"{signal} {key}"]["hit@10"] + results[f"{signal} {key}"]["ndcg@20"]
+                  for key in variants}
         winner = max(scored, key=scored.get)
         log.append({"tried": {k: round(v, 4) for k, v in scored.items()}, "chosen": winner,
                     "paper cosine": round(results["cosine"]["hit@10"] + results["cosine"]["ndcg@20"], 4),
-                    "chosen hit@10, ndcg@20": (round(results[winner]["hit@10"], 4), round(results[winner]["ndcg@20"], 4)),
+                    "chosen hit@10, ndcg@20": (round(results[f"{signal} {winner}"]["hit@10"], 4),
+                                               round(results[f"{signal} {winner}"]["ndcg@20"], 4)),
                     "cosine hit@10, ndcg@20": (round(results["cosine"]["hit@10"], 4), round(results["cosine"]["ndcg@20"], 4))})
         best = variants[winner]
     return best, log

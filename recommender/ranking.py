@@ -23,9 +23,11 @@ import numpy as np
 from .scoring import DEFAULT_METHOD, METHODS, Params, SongSignals, order_scores, plain_scores
 
 TagWeights = Mapping[Hashable, float]
+DEFAULT_PARAMS = Params()
+PLAIN_BELOW = 300  # candidates; measured crossover of the plain loop and SongSignals (tests/ranking)
 
 __all__ = ["DEFAULT_METHOD", "METHODS", "Params", "SongSignals", "TagMatrix", "cosine", "lower_tags",
-           "profile_from_songs", "rank", "recommend", "shared_tags", "tag_vector"]
+           "interleave", "profile_from_songs", "rank", "recommend", "shared_tags", "tag_vector"]
 
 
 def tag_vector(tags: Iterable[Hashable] | TagWeights) -> dict[Hashable, float]:
@@ -74,31 +76,48 @@ def rank(profile: TagWeights, candidates: Mapping[Hashable, Iterable[Hashable] |
 def recommend(seeds: Iterable[Hashable], candidates: Iterable[Hashable],
               tags: Mapping[Hashable, Iterable[Hashable]] | SongSignals,
               playlists: Mapping[Hashable, Iterable[Hashable]] | None = None, top: int | None = None,
-              method: str = DEFAULT_METHOD, params: Params | None = None,
-              seed_weights: Mapping[Hashable, float] | None = None) -> list[tuple[Hashable, float]]:
+              method: str | None = None, params: Params | None = None,
+              seed_weights: Mapping[Hashable, float] | None = None,
+              ignore_lists: Iterable[Hashable] = ()) -> list[tuple[Hashable, float]]:
     """The candidates best first as ``[(song_id, score)]`` for a person whose typical songs are ``seeds``.
 
     ``tags`` maps song id -> tag names (or is a prebuilt ``SongSignals``, which is what a service
     keeps between requests: then ``playlists`` is already inside it); ``playlists`` maps song id ->
     ids of the playlists or people's saved lists holding it. ``method`` is one of ``METHODS``:
-    "cosine" is the paper's, "blend" (the default) adds tf-idf weights and co-occurrence, falling
-    back to tags alone when no seed is in any playlist. ``seed_weights`` (default 1 a seed) lets a
-    favourite count less than a typical song. Ties keep the candidates' order.
+    "cosine" is the paper's, "blend" adds tf-idf weights and co-occurrence, falling back to tags
+    alone when no seed shares a list with a candidate. By default it is "blend" when there are lists
+    (``playlists`` or a ``SongSignals``) and the paper's "cosine" when only tags are given. ``seed_weights`` (default 1 a seed) lets a
+    favourite count less than a typical song, and a negative weight lowers what a hidden song shares;
+    ``ignore_lists`` are left out of the co-occurrence (the person's own saved list). Ties keep the
+    candidates' order.
     """
+    if method is None:
+        method = DEFAULT_METHOD if playlists is not None or isinstance(tags, SongSignals) else "cosine"
     if method not in METHODS:
         raise ValueError(f"unknown ranking method {method!r}; one of {', '.join(METHODS)}")
-    params = params or Params()
+    params = params or DEFAULT_PARAMS
     seeds = list(dict.fromkeys(seeds))
     weights = [float((seed_weights or {}).get(s, 1.0)) for s in seeds]
-    if isinstance(tags, SongSignals):
+    if isinstance(tags, SongSignals) and tags.mappings is not None and _few(candidates):
+        ids = list(candidates)
+        scores = plain_scores(seeds, weights, ids, *tags.mappings, method, params, ignore_lists, tags.stats)
+    elif isinstance(tags, SongSignals):
         rows, ids = tags.rows_of(candidates)
         scores = tags.scores(tags.rows_of(seeds)[0], rows, method, params,
-                             seed_weights=np.asarray(weights, dtype=np.float64)[tags.known(seeds)])
+                             seed_weights=np.asarray(weights, dtype=np.float64), ignore_lists=ignore_lists)
     else:
         ids = list(candidates)
-        scores = plain_scores(seeds, weights, ids, tags, playlists or {}, method, params)
+        scores = plain_scores(seeds, weights, ids, tags, playlists or {}, method, params, ignore_lists)
     order = order_scores(scores, top)
     return [(ids[i], float(scores[i])) for i in order]
+
+
+def _few(candidates) -> bool:
+    """Below a few hundred candidates a plain loop beats the sparse products' fixed costs."""
+    try:
+        return len(candidates) < PLAIN_BELOW
+    except TypeError:  # a generator: the sparse path takes it as it comes
+        return False
 
 
 def shared_tags(profile: TagWeights, tags: Iterable[Hashable]) -> list[Hashable]:
@@ -114,6 +133,19 @@ def co_kept(seeds: Iterable[Hashable], song: Hashable, playlists: Mapping[Hashab
     if lists is not None:
         theirs &= set(lists)
     return [s for s in seeds if theirs.intersection(playlists.get(s, ()))]
+
+
+def interleave(parts: list[list]) -> list:
+    """Merge lists so each keeps its share at every point of the result (smooth weighted round robin):
+    at each place the list furthest behind its share goes next, the first (most likely) on ties."""
+    total = sum(len(part) for part in parts)
+    merged, taken = [], [0] * len(parts)
+    for place in range(1, total + 1):
+        behind = [(len(part) * place / total - taken[k], -k) for k, part in enumerate(parts) if taken[k] < len(part)]
+        k = -max(behind)[1]
+        merged.append(parts[k][taken[k]])
+        taken[k] += 1
+    return merged
 
 
 class TagMatrix:
