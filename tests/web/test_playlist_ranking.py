@@ -68,3 +68,21 @@ def test_the_papers_cosine_stays_available_as_a_setting(settings, owner, django_
     cosines = dict(rank(profile, {s: get_index().tags.get(s, ()) for s in library}))
     assert [p["score"] for p in picks] == [round(cosines[p["id"]], 4) for p in picks]
     assert [p["score"] for p in picks] == sorted((p["score"] for p in picks), reverse=True)
+
+
+def test_the_catalogue_brings_its_playlist_memberships_and_ingest_unions_them(catalogue):
+    from recommender.library import ingest_many
+    from recommender.models import Song
+
+    song = Song.objects.filter(source="netease").exclude(playlists=[]).order_by("id").first()
+    assert song.playlists and all(isinstance(p, int) for p in song.playlists)
+    listed = get_index().lists[song.id]
+    assert {f"playlist:{p}" for p in song.playlists} <= set(listed)
+    item = {"source": "netease", "external_id": song.external_id, "title": song.title, "artist": song.artist,
+            "playlists": [song.playlists[0], 12345]}
+    ingest_many([item])
+    ingest_many([item])  # idempotent
+    song.refresh_from_db()
+    assert 12345 in song.playlists and len(song.playlists) == len(set(song.playlists))
+    ingest_many([dict(item, playlists="not a list")])  # a malformed field adds nothing
+    assert Song.objects.get(pk=song.pk).playlists == song.playlists
