@@ -164,6 +164,7 @@ def ingest_many(items: list[Mapping], label_source: str = EmotionLabel.Source.CA
 
     tag_ids = ensure_tags({t for item in valid for t in item.get("tags") or ()}, tag_info)
     through_rows, labels, labelled_songs = [], [], set()
+    memberships: dict[int, set] = {}
     lyrics, lyrics_checked = {}, set()
     for item, ident in targets:
         if ident is None:
@@ -174,12 +175,15 @@ def ingest_many(items: list[Mapping], label_source: str = EmotionLabel.Source.CA
             lyrics[song_id] = text.strip()
         elif item.get("lyrics_checked"):  # looked up, none found: not again for a while
             lyrics_checked.add(song_id)
+        if item.get("playlists"):
+            memberships.setdefault(song_id, set()).update(_playlist_ids(item["playlists"]))
         through_rows += [Song.tags.through(song_id=song_id, tag_id=tag_ids[t]) for t in set(item.get("tags") or ())]
         if "emotions" in item:
             labelled_songs.add(song_id)
             labels += [EmotionLabel(song_id=song_id, emotion=e, source=label_source, confidence=float(c))
                        for e, c in item["emotions"].items()]
     Song.tags.through.objects.bulk_create(through_rows, ignore_conflicts=True, batch_size=2000)
+    _add_playlists(memberships)
     if label_source == EmotionLabel.Source.ADMIN:
         raise ValueError("admin labels are written by curators, not by ingest")
     # This source's labels for these songs become exactly what the items say.
@@ -212,6 +216,24 @@ def _clean(field_name: str, value):
     if field_name == "duration":
         return float(value)
     return str(value).strip()[:500 if field_name.endswith("url") else 300]
+
+
+def _playlist_ids(values) -> set:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        return set()  # a malformed field adds nothing rather than one list per character
+    return {v for v in values if isinstance(v, (int, str)) and not isinstance(v, bool)}
+
+
+def _add_playlists(memberships: dict[int, set]) -> None:
+    """Union the items' playlist ids into their songs' (never removes one: idempotent)."""
+    changed = []
+    for song in Song.objects.filter(id__in=memberships).only("id", "playlists"):
+        known = set(song.playlists or ())
+        union = known | memberships[song.id]
+        if union != known:
+            song.playlists = sorted(union, key=lambda v: (isinstance(v, str), v))
+            changed.append(song)
+    Song.objects.bulk_update(changed, ["playlists"], batch_size=500)
 
 
 def _chunks(seq, size):

@@ -109,6 +109,9 @@ class Song(models.Model):
     lyrics_sha1 = models.CharField(max_length=40, blank=True, editable=False)
     lyrics_checked_at = models.DateTimeField(_("lyrics looked up"), null=True, blank=True)
     tags = models.ManyToManyField(Tag, related_name="songs", blank=True)
+    # Ids of the source's playlists holding the song (the catalogue's NetEase playlists): the
+    # co-occurrence signal of the ranking (docs/recommendation.md).
+    playlists = models.JSONField(_("playlists holding it"), default=list, blank=True)
     is_active = models.BooleanField(_("in library"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,22 +1,23 @@
-"""Playlists: the paper's content-based recommender over the song library.
+"""Playlists: which libraries, ranked through ``ranking.recommend``, under the playlist rules.
 
-The library is held per process as a ``TagMatrix`` plus, per emotion, the rows of the songs that
-serve it. It is rebuilt only when the library version (bumped on every write) changes.
+The library as the ranking sees it (tags, labels, lists) is ``song_index.LibraryIndex``, held per
+process. The ranking method is ``settings.MIEN_RANKING`` ("blend" by default; "cosine" is the paper's).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections import Counter
 
-import numpy as np
+from django.conf import settings
 from django.db.models import F, Q
 
 from .emotion.labels import EMOTIONS
-from .library import library_version
-from .models import EmotionLabel, Favourite, HiddenSong, MoodSetting, Recognition, Song, TypicalSong
-from .ranking import TagMatrix, lower_tags, profile_from_songs, shared_tags
+from .models import Favourite, HiddenSong, MoodSetting, Recognition, Song, TypicalSong
+from .ranking import co_kept, interleave, recommend as rank_songs, shared_tags
+from .song_index import LibraryIndex, get_index, is_person_list, person_list
+
+__all__ = ["LibraryIndex", "build_playlist", "get_index", "interleave", "plan", "playlist_for_recognition",
+           "profile_for", "recommend", "search_library"]
 
 FAVOURITE_WEIGHT = 0.5  # a saved song counts half as much as a chosen typical song
 HIDDEN_WEIGHT = 0.5  # "not for me": each hidden song lowers its tags in the profile by this much
@@ -38,75 +39,14 @@ LIKELY_AT_LEAST = 0.15
 FRESH_PLAYLISTS = 3
 REPEAT_PENALTY = 0.5
 
-STRATEGIES = ("match", "lift", "blend")  # what may stand in Recognition.strategy
+STRATEGIES = ("match", "lift", "blend")
+MAX_REASON_SONGS = 2  # "people who kept A and B also kept this": at most this many named  # what may stand in Recognition.strategy
 
 
-@dataclass
-class LibraryIndex:
-    version: int
-    matrix: TagMatrix
-    tags: dict[int, tuple[str, ...]]
-    rows_by_emotion: dict[str, np.ndarray]
-    confidence_by_emotion: dict[str, dict[int, float]]
-    popularity: dict[int, int]
-    artist: dict[int, str]
-
-    @classmethod
-    def build(cls, version: int) -> "LibraryIndex":
-        tags: dict[int, list[str]] = defaultdict(list)
-        songs = dict(Song.objects.active().values_list("id", "popularity"))
-        artists = dict(Song.objects.active().values_list("id", "artist"))
-        for song_id, name in Song.tags.through.objects.filter(song__is_active=True).values_list(
-                "song_id", "tag__name"):
-            tags[song_id].append(name)
-        # A song's effective labels are those of its highest-priority source (admin > model > catalogue).
-        best_source: dict[int, int] = {}
-        rows = list(EmotionLabel.objects.filter(song__is_active=True).values_list(
-            "song_id", "emotion", "source", "confidence"))
-        for song_id, _emotion, source, _conf in rows:
-            best_source[song_id] = max(best_source.get(song_id, -1), EmotionLabel.PRIORITY[source])
-        confidence: dict[str, dict[int, float]] = {e: {} for e in EMOTIONS}
-        for song_id, emotion, source, conf in rows:
-            if EmotionLabel.PRIORITY[source] == best_source[song_id]:
-                confidence[emotion][song_id] = conf
-        ids = sorted(songs)
-        matrix = TagMatrix({song_id: tags.get(song_id, ()) for song_id in ids})
-        return cls(
-            version=version,
-            matrix=matrix,
-            tags={k: tuple(v) for k, v in tags.items()},
-            rows_by_emotion={e: np.array(sorted(matrix.index[s] for s in confidence[e]), dtype=np.int64)
-                             for e in EMOTIONS},
-            confidence_by_emotion=confidence,
-            popularity={k: v or 0 for k, v in songs.items()},
-            artist=artists,
-        )
-
-    def songs_for(self, emotion: str) -> list[int]:
-        return [self.matrix.ids[r] for r in self.rows_by_emotion[emotion]]
-
-    def most_typical(self, emotion: str, n: int = 3) -> list[int]:
-        """The library's own typical songs for an emotion: most confident, then most popular."""
-        confidence = self.confidence_by_emotion[emotion]
-        return sorted(confidence, key=lambda s: (-confidence[s], -self.popularity.get(s, 0), s))[:n]
-
-
-_lock = threading.Lock()
-_index: LibraryIndex | None = None
-
-
-def get_index() -> LibraryIndex:
-    global _index
-    version = library_version()
-    with _lock:
-        if _index is None or _index.version != version:
-            _index = LibraryIndex.build(version)
-        return _index
-
-
-def profile_for(user, emotion: str, index: LibraryIndex,
-                hidden: list[int] | None = None) -> tuple[Counter, list[int], str]:
-    """The tag profile for a person and an emotion, the songs it came from, and its basis."""
+def seeds_for(user, emotion: str, index: LibraryIndex,
+              hidden: list[int] | None = None) -> tuple[dict[int, float], list[int], str]:
+    """The songs a person's ranking starts from with their weights (typical 1, favourites serving the
+    emotion FAVOURITE_WEIGHT, hidden songs -HIDDEN_WEIGHT), the typical songs, and the basis."""
     typical = []
     favourites = []
     if user is not None and user.is_authenticated:
@@ -119,11 +59,28 @@ def profile_for(user, emotion: str, index: LibraryIndex,
     basis = "typical" if typical else "library"
     if not typical:
         typical = index.most_typical(emotion)
-    profile = profile_from_songs(index.tags.get(s, ()) for s in typical)
-    profile.update(profile_from_songs((index.tags.get(s, ()) for s in favourites), weight=FAVOURITE_WEIGHT))
-    if hidden:
-        profile = lower_tags(profile, (index.tags.get(s, ()) for s in hidden), HIDDEN_WEIGHT)
-    return profile, typical, basis
+    weights = dict.fromkeys(typical, 1.0)
+    weights.update(dict.fromkeys(favourites, FAVOURITE_WEIGHT))
+    for song in hidden or ():
+        weights[song] = weights.get(song, 0.0) - HIDDEN_WEIGHT
+    return weights, typical, basis
+
+
+def profile_for(user, emotion: str, index: LibraryIndex,
+                hidden: list[int] | None = None) -> tuple[Counter, list[int], str]:
+    """The tag profile for a person and an emotion, the songs it came from, and its basis.
+
+    Hidden songs lower their tags, never below zero (as ``ranking.lower_tags``)."""
+    weights, typical, basis = seeds_for(user, emotion, index, hidden)
+    return _profile(weights, index), typical, basis
+
+
+def _profile(weights: dict[int, float], index: LibraryIndex) -> Counter:
+    profile: Counter = Counter()
+    for song, weight in weights.items():
+        for tag in set(index.tags.get(song, ())):
+            profile[tag] += weight
+    return Counter({t: w for t, w in profile.items() if w > 0})
 
 
 SEARCH_RESULTS = 20
@@ -199,24 +156,43 @@ def plan(emotion: str, probabilities: dict | None = None,
     return "match", [(emotion, 1.0)]
 
 
-def _ranked(user, emotion: str, index: LibraryIndex, hidden: list[int],
-            recent: set[int]) -> tuple[list[tuple[int, float]], Counter, list[int]]:
-    """The emotion's library best first as (id, score), the profile, and its seed songs.
+def ranking_method() -> str:
+    return getattr(settings, "MIEN_RANKING", "blend")
+
+
+def _ranked(user, emotion: str, index: LibraryIndex, hidden: list[int], recent: set[int]) -> dict:
+    """The emotion's library best first as (id, score), with what the reasons need.
 
     Songs in ``recent`` have their score multiplied by REPEAT_PENALTY (pushed down, not removed).
+    Ties keep the library's order: the songs that serve the emotion best, then the most liked.
     """
-    profile, seeds, _basis = profile_for(user, emotion, index, hidden)
-    rows = index.rows_by_emotion[emotion]
-    if not len(rows):
-        return [], profile, seeds
-    scores = index.matrix.scores(profile, rows)
-    ids = [index.matrix.ids[r] for r in rows]
-    scored = [(song_id, float(score) * (REPEAT_PENALTY if song_id in recent else 1.0))
-              for song_id, score in zip(ids, scores)]
-    confidence = index.confidence_by_emotion[emotion]
-    # Score first; among equal tag vectors, the songs that serve the emotion best and are liked most.
-    scored.sort(key=lambda t: (-round(t[1], 6), -confidence[t[0]], -index.popularity.get(t[0], 0), t[0]))
-    return scored, profile, seeds
+    weights, typical, _basis = seeds_for(user, emotion, index, hidden)
+    profile = _profile(weights, index)
+    own = [person_list(user.id)] if user is not None and user.is_authenticated else []
+    method = ranking_method()
+    scored = rank_songs(list(weights), index.candidates_by_emotion[emotion], index.signals, method=method,
+                        seed_weights=weights, ignore_lists=own)
+    scored = [(song, score * (REPEAT_PENALTY if song in recent else 1.0)) for song, score in scored]
+    scored.sort(key=lambda pair: -round(pair[1], 6))  # stable: ties keep the order above
+    kept = [s for s, w in weights.items() if w > 0]
+    return {"emotion": emotion, "scored": scored, "profile": profile, "seeds": set(typical) | set(kept),
+            "kept": kept, "own": set(own), "method": method}
+
+
+def _reasons(song_id: int, ranked: dict, index: LibraryIndex) -> dict:
+    """Why a song was picked: the tags it shares with the profile, and the seeds it shares lists with
+    (people's kept songs, or the catalogue's playlists) when the ranking uses co-occurrence."""
+    reasons = {"why": shared_tags(ranked["profile"], index.tags.get(song_id, ()))}
+    if ranked["method"] in ("blend", "cooccurrence"):
+        lists = set(index.lists.get(song_id, ())) - ranked["own"]
+        people = [name for name in lists if is_person_list(name)]
+        with_people = co_kept(ranked["kept"], song_id, index.lists, people)
+        with_playlists = co_kept(ranked["kept"], song_id, index.lists, lists.difference(people))
+        if with_people:
+            reasons["kept_with"] = with_people[:MAX_REASON_SONGS]
+        if with_playlists:
+            reasons["listed_with"] = with_playlists[:MAX_REASON_SONGS]
+    return reasons
 
 
 def build_playlist(user, emotion: str, probabilities: dict | None = None, strategy: str = "match",
@@ -224,39 +200,42 @@ def build_playlist(user, emotion: str, probabilities: dict | None = None, strate
     """The playlist for a person and a (detected or corrected) emotion, and the strategy used.
 
     Hidden songs and the person's seed songs never appear; songs in ``recent`` (their last few
-    playlists) are pushed down; no artist more than MAX_PER_ARTIST times; every song says why (the
-    shared tags). A blend is ordered by score; lift keeps its calming-then-cheerful order.
+    playlists) are pushed down; no artist more than MAX_PER_ARTIST times; every song says why. A blend
+    interleaves the libraries in proportion to their shares, most likely first; lift keeps its
+    calming-then-cheerful order.
     """
     used, segments = plan(emotion, probabilities, strategy)
     index = get_index()
     hidden = hidden_songs(user)
     recent = recent or set()
-    ranked = [(share, *_ranked(user, library, index, hidden, recent)) for library, share in segments]
-    playlist: list[dict] = []
+    ranked = [(share, _ranked(user, library, index, hidden, recent)) for library, share in segments]
     per_artist: Counter = Counter()
     taken: set[int] = set(hidden)
-    for _share, _scored, _profile, seeds in ranked:
-        taken.update(seeds)
-    wanted = 0.0
-    for share, scored, profile, _seeds in ranked:
+    for _share, part in ranked:
+        taken.update(part["seeds"])
+    parts: list[list[dict]] = []
+    wanted, picked = 0.0, 0
+    for share, part in ranked:
         wanted += share * length  # cumulative, so a short library's shortfall moves to the next
-        for song_id, score in scored:
-            if len(playlist) >= round(wanted):
+        picks = []
+        for song_id, score in part["scored"]:
+            if picked >= round(wanted):
                 break
             artist = index.artist.get(song_id, "").casefold()
             if song_id in taken or per_artist[artist] >= MAX_PER_ARTIST:
                 continue
             taken.add(song_id)
             per_artist[artist] += 1
-            playlist.append({"id": song_id, "score": round(max(0.0, min(1.0, score)), 4),
-                             "why": shared_tags(profile, index.tags.get(song_id, ()))})
-    if used == "blend":
-        playlist.sort(key=lambda pick: -pick["score"])
+            picked += 1
+            picks.append({"id": song_id, "score": round(max(0.0, min(1.0, score)), 4), "mood": part["emotion"],
+                          **_reasons(song_id, part, index)})
+        parts.append(picks)
+    playlist = interleave(parts) if used == "blend" else [pick for picks in parts for pick in picks]
     return playlist, used
 
 
 def recommend(user, emotion: str, length: int = PLAYLIST_LENGTH) -> list[dict]:
-    """The paper's playlist: top songs of the emotion's library by cosine to the profile."""
+    """The playlist for one emotion's library, ranked for this person."""
     return build_playlist(user, emotion, length=length)[0]
 
 

@@ -387,11 +387,12 @@ def read_netease(root: str) -> list[dict]:
                 s = songs.get(sid)
                 if s is None:
                     s = songs[sid] = {"id": sid, "title": title, "artists": artists, "pop": pop_i,
-                                      "n": 0, "tag_tokens": set(), "rule_hits": {}}
+                                      "n": 0, "tag_tokens": set(), "rule_hits": {}, "playlists": set()}
                 elif pop_i is not None and (s["pop"] is None or pop_i > s["pop"]):
                     s["pop"] = pop_i
                 s["n"] += 1
                 s["tag_tokens"].update(tokens)
+                s["playlists"].add(int(header[2]))
                 for k in fired:
                     s["rule_hits"][k] = s["rule_hits"].get(k, 0) + 1
     out = []
@@ -404,7 +405,7 @@ def read_netease(root: str) -> list[dict]:
         out.append({
             "source": "netease", "external_id": s["id"], "title": s["title"], "artists": s["artists"],
             "tags": {NETEASE_TAGS[t] for t in s["tag_tokens"]}, "emotions": emos,
-            "popularity": s["pop"], "duration": None, "strength": 0.0,
+            "popularity": s["pop"], "duration": None, "strength": 0.0, "playlists": s["playlists"],
         })
     log(f"  netease: {n_play} playlists, {n_entries} song entries, {len(out)} unique songs "
         f"({n_colon} titles with '::', {n_skipped} entries skipped)")
@@ -495,6 +496,7 @@ def merge_all(per_source: dict[str, list[dict]]) -> list[dict]:
             else:
                 merged += 1
                 hit["tags"] |= s["tags"]
+                hit["playlists"] = hit.get("playlists", set()) | s.get("playlists", set())
                 for emo, c in s["emotions"].items():
                     hit["emotions"][emo] = max(hit["emotions"].get(emo, 0.0), c)
                 if hit["duration"] is None:
@@ -552,6 +554,8 @@ def to_record(e: dict) -> dict:
         "emotions": {k: e["emotions"][k] for k in EMOTIONS if k in e["emotions"]},
         "popularity": e["popularity"],
         "duration": e["duration"],
+        # Ids of the NetEase playlists holding the song: co-occurrence for the ranking (docs/recommendation.md).
+        **({"playlists": sorted(e["playlists"])} if e.get("playlists") else {}),
     }
 
 

@@ -76,7 +76,7 @@ def fresh_library_index():
     yield
     from django.core.cache import cache
 
-    import recommender.playlists as playlists
+    import recommender.song_index as song_index
 
-    playlists._index = None
+    song_index._index = None
     cache.clear()

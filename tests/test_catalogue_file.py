@@ -51,7 +51,7 @@ def test_size_is_moderate(songs):
 
 def test_keys_and_types(songs):
     for s in songs:
-        assert set(s) == KEYS, s
+        assert KEYS <= set(s) <= KEYS | {"playlists"}, s
         assert s["source"] in URL_PREFIX
         for k in ("external_id", "title", "artist"):
             assert isinstance(s[k], str) and s[k].strip(), s
@@ -60,6 +60,18 @@ def test_keys_and_types(songs):
         assert all(isinstance(t, str) and t for t in s["tags"]), s
         assert s["popularity"] is None or (isinstance(s["popularity"], int) and 0 <= s["popularity"] <= 100)
         assert s["duration"] is None or (isinstance(s["duration"], (int, float)) and s["duration"] > 0)
+
+
+def test_netease_songs_carry_their_playlist_memberships(songs):
+    """The ids of the NetEase playlists holding a song: the ranking's co-occurrence signal."""
+    with_lists = [s for s in songs if "playlists" in s]
+    assert len(with_lists) >= 1000
+    shared = Counter(p for s in with_lists for p in s["playlists"])
+    assert sum(n > 1 for n in shared.values()) >= 100  # playlists that link songs, not singletons
+    for s in with_lists:
+        assert s["source"] == "netease", s
+        lists = s["playlists"]
+        assert lists and lists == sorted(set(lists)) and all(isinstance(p, int) and p > 0 for p in lists), s
 
 
 def test_each_emotion_has_enough_songs(songs):

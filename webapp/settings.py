@@ -187,6 +187,11 @@ MIEN_MAX_PIXELS = 40_000_000
 # Snapshots a person chose to keep are stored re-encoded at most this many pixels a side.
 MIEN_KEPT_SNAPSHOT_SIDE = env_int("MIEN_KEPT_SNAPSHOT_SIDE", 1024)
 MIEN_PLAYLIST_LENGTH = env_int("MIEN_PLAYLIST_LENGTH", 20)
+# How playlists are ranked (recommender.scoring.METHODS): "blend" = tf-idf tags + co-occurrence in the
+# catalogue's playlists and people's kept songs; "cosine" = the paper's tag cosine (docs/recommendation.md).
+MIEN_RANKING = (os.environ.get("MIEN_RANKING") or "blend").strip()
+if MIEN_RANKING not in ("cosine", "tfidf", "cooccurrence", "blend"):
+    raise ImproperlyConfigured(f"MIEN_RANKING must be cosine, tfidf, cooccurrence or blend, not {MIEN_RANKING!r}")
 # Off: lyrics are dropped once their features and label are stored, unless still needed (the review
 # queue, curated training text: recommender.labelling.keep_lyrics). On: every song keeps them.
 MIEN_STORE_LYRICS = env_bool("MIEN_STORE_LYRICS", False)

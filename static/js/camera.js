@@ -354,6 +354,22 @@
       item.querySelector(".why-tags").textContent = why.join(", ");
       item.querySelector(".song-why").hidden = false;
     }
+    // Songs picked because people (or playlists) kept them with the person's typical songs.
+    const reasons = item.querySelector(".song-reasons");
+    for (const reason of song.reasons || []) {
+      const line = document.createElement("li");
+      line.className = `song-reason reason-${reason.kind}`;
+      line.textContent = reason.text;
+      reasons.append(line);
+    }
+    reasons.hidden = !reasons.children.length;
+    // In a blend or a lift, which mood's songs this one comes from.
+    const mood = item.querySelector(".song-mood");
+    if (song.mood_label && current && current.strategy !== "match") {
+      mood.textContent = strings.fromMood.replace("__EMOTION__", song.mood_label.toLowerCase());
+      mood.dataset.mood = song.mood || "";
+      mood.hidden = false;
+    }
     const shared = new Set(why);
     const tags = item.querySelector(".tags");
     for (const name of song.tags || []) {

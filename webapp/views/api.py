@@ -97,7 +97,8 @@ def recognition(request, recognition_id):
 def recognition_json(recognition: Recognition) -> dict:
     songs = []
     if recognition.songs:
-        by_id = Song.objects.prefetch_related("tags").in_bulk([s["id"] for s in recognition.songs])
+        named = {s for pick in recognition.songs for key in REASON_SONGS for s in pick.get(key, ())}
+        by_id = Song.objects.prefetch_related("tags").in_bulk({s["id"] for s in recognition.songs} | named)
         # "Not for me" holds for past playlists too, when they are reopened.
         hidden = set(HiddenSong.objects.filter(user_id=recognition.user_id).values_list("song_id", flat=True)
                      ) if recognition.user_id else set()
@@ -109,6 +110,8 @@ def recognition_json(recognition: Recognition) -> dict:
             songs.append({
                 "id": song.id, "title": song.title, "artist": song.artist, "score": pick["score"],
                 "tags": sorted(names.values()), "why": [names.get(t, t) for t in pick["why"]],
+                "reasons": song_reasons(pick, by_id), "mood": pick.get("mood"),
+                "mood_label": str(EMOTION_LABELS[pick["mood"]]) if pick.get("mood") in EMOTION_LABELS else None,
                 "url": song.url, "embed_url": song.embed_url, "audio_url": song.audio_url,
             })
     corrected = correction_of(recognition)
@@ -132,6 +135,24 @@ def recognition_json(recognition: Recognition) -> dict:
         "correction_url": (reverse("api:recognition_correction", args=[recognition.id])
                            if recognition.status == Recognition.Status.DONE else None),
     }
+
+
+# A pick's reasons besides its tags (recommender.playlists._reasons): kind -> the pick's key, sentence.
+REASON_SONGS = {
+    "kept_with": ("people", _lazy("People who kept %(songs)s also kept this")),
+    "listed_with": ("playlists", _lazy("Often on the same playlists as %(songs)s")),
+}
+
+
+def song_reasons(pick: dict, songs: dict) -> list[dict]:
+    """[{kind, songs, text}] for the seeds a pick shares people's kept songs or playlists with."""
+    reasons = []
+    for key, (kind, sentence) in REASON_SONGS.items():
+        titles = [songs[s].title for s in pick.get(key, ()) if s in songs]
+        if titles:
+            reasons.append({"kind": kind, "songs": titles,
+                            "text": str(sentence) % {"songs": _(" and ").join(f"“{t}”" for t in titles)}})
+    return reasons
 
 
 STRATEGY_LABELS = {

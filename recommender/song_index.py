@@ -1,0 +1,111 @@
+"""The library as the ranking sees it, held per process and rebuilt only when it changes.
+
+Tags, emotion labels (their highest-priority source), and for co-occurrence each song's lists: the
+catalogue's playlists that hold it (``Song.playlists``) and every person's kept songs (their
+favourites and typical songs, one list a person). It is rebuilt when the library version (bumped on
+every write) or the people's saved songs change.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import Count, Max
+
+from .emotion.labels import EMOTIONS
+from .library import library_version
+from .models import EmotionLabel, Favourite, Song, TypicalSong
+from .ranking import SongSignals
+
+PLAYLIST_LIST = "playlist:{}"  # a catalogue playlist
+PERSON_LIST = "person:{}"  # one person's kept songs
+
+
+def person_list(user_id: int) -> str:
+    return PERSON_LIST.format(user_id)
+
+
+def is_person_list(name: str) -> bool:
+    return name.startswith("person:")
+
+
+@dataclass
+class LibraryIndex:
+    version: tuple
+    signals: SongSignals
+    tags: dict[int, tuple[str, ...]]
+    lists: dict[int, tuple[str, ...]]  # song -> the lists holding it
+    rows_by_emotion: dict[str, np.ndarray]
+    candidates_by_emotion: dict[str, list[int]]  # the product's tie-break order: confidence, popularity, id
+    confidence_by_emotion: dict[str, dict[int, float]]
+    popularity: dict[int, int]
+    artist: dict[int, str]
+
+    @classmethod
+    def build(cls, version) -> "LibraryIndex":
+        tags: dict[int, list[str]] = defaultdict(list)
+        songs = {pk: (popularity, artist, playlists) for pk, popularity, artist, playlists in
+                 Song.objects.active().values_list("id", "popularity", "artist", "playlists")}
+        for song_id, name in Song.tags.through.objects.filter(song__is_active=True).values_list(
+                "song_id", "tag__name"):
+            tags[song_id].append(name)
+        lists: dict[int, list[str]] = {pk: [PLAYLIST_LIST.format(p) for p in (row[2] or ())]
+                                       for pk, row in songs.items()}
+        for model in (Favourite, TypicalSong):
+            for user_id, song_id in model.objects.filter(song__is_active=True).values_list("user_id", "song_id"):
+                lists[song_id].append(person_list(user_id))
+        # A song's effective labels are those of its highest-priority source (admin > model > catalogue).
+        best_source: dict[int, int] = {}
+        rows = list(EmotionLabel.objects.filter(song__is_active=True).values_list(
+            "song_id", "emotion", "source", "confidence"))
+        for song_id, _emotion, source, _conf in rows:
+            best_source[song_id] = max(best_source.get(song_id, -1), EmotionLabel.PRIORITY[source])
+        confidence: dict[str, dict[int, float]] = {e: {} for e in EMOTIONS}
+        for song_id, emotion, source, conf in rows:
+            if EmotionLabel.PRIORITY[source] == best_source[song_id]:
+                confidence[emotion][song_id] = conf
+        ids = sorted(songs)
+        popularity = {pk: row[0] or 0 for pk, row in songs.items()}
+        signals = SongSignals.from_mappings({pk: tags.get(pk, ()) for pk in ids}, lists)
+        return cls(
+            version=version,
+            signals=signals,
+            tags={k: tuple(v) for k, v in tags.items()},
+            lists={k: tuple(dict.fromkeys(v)) for k, v in lists.items() if v},
+            rows_by_emotion={e: np.array(sorted(signals.index[s] for s in confidence[e]), dtype=np.int64)
+                             for e in EMOTIONS},
+            candidates_by_emotion={e: sorted(confidence[e], key=lambda s, c=confidence[e]: (-c[s], -popularity[s], s))
+                                   for e in EMOTIONS},
+            confidence_by_emotion=confidence,
+            popularity=popularity,
+            artist={pk: row[1] for pk, row in songs.items()},
+        )
+
+    def songs_for(self, emotion: str) -> list[int]:
+        return [self.signals.ids[r] for r in self.rows_by_emotion[emotion]]
+
+    def most_typical(self, emotion: str, n: int = 3) -> list[int]:
+        """The library's own typical songs for an emotion: most confident, then most popular."""
+        return self.candidates_by_emotion[emotion][:n]
+
+
+def people_version() -> tuple:
+    """Changes whenever someone keeps or lets go of a song (count and newest row of each table)."""
+    return tuple(tuple(model.objects.aggregate(n=Count("id"), last=Max("id")).values())
+                 for model in (Favourite, TypicalSong))
+
+
+_lock = threading.Lock()
+_index: LibraryIndex | None = None
+
+
+def get_index() -> LibraryIndex:
+    global _index
+    version = (library_version(), people_version())
+    with _lock:
+        if _index is None or _index.version != version:
+            _index = LibraryIndex.build(version)
+        return _index
