@@ -2,15 +2,19 @@
 
 Scrapy's RetryMiddleware re-schedules a failed request (a 5xx, 408 or 429 answer, a timeout, a
 dropped connection) at once. This one waits first: ``RETRY_BACKOFF_BASE * 2**(n-1)`` seconds before
-the n-th retry (with up to 25% jitter), or what the server's ``Retry-After`` header asks for on a 429
-or 503, never more than ``RETRY_BACKOFF_MAX``. Only the retried request waits; the crawl goes on.
+the n-th retry (with up to 25% jitter), never more than ``RETRY_BACKOFF_MAX``; only the retried
+request waits. A 429 or 503 with ``Retry-After`` is the site asking everyone to wait: every request
+to that host waits that long, and a request it asks to wait longer than ``RETRY_BACKOFF_MAX`` for is
+given up rather than retried early (counted as ``retry/retry_after_too_long``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import time
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Request
@@ -21,17 +25,26 @@ class BackoffRetryMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
         self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 120.0)
+        self.host_paused_until: dict[str, float] = {}  # host -> monotonic time its Retry-After ends
 
     async def process_request(self, request):
         delay = request.meta.pop("retry_backoff", 0)
-        if delay > 0:
-            await asyncio.sleep(delay)
+        paused = self.host_paused_until.get(urlsplit(request.url).hostname, 0) - time.monotonic()
+        if max(delay, paused) > 0:
+            await asyncio.sleep(max(delay, paused))
         return None
 
     def process_response(self, request, response):
+        retry_after = _retry_after_seconds(response.headers.get(b"Retry-After"))
+        if retry_after is not None and response.status in (429, 503):
+            host = urlsplit(request.url).hostname
+            self.host_paused_until[host] = max(self.host_paused_until.get(host, 0),
+                                               time.monotonic() + min(retry_after, self.backoff_max))
+            if retry_after > self.backoff_max:
+                self.crawler.stats.inc_value("retry/retry_after_too_long")
+                return response  # not retried sooner than asked: the errback sees the 429/503
         result = super().process_response(request, response)
         if isinstance(result, Request):
-            retry_after = _retry_after_seconds(response.headers.get(b"Retry-After"))
             result.meta["retry_backoff"] = self.backoff(result.meta.get("retry_times", 1), retry_after)
             self.crawler.stats.inc_value(f"retry/backoff/{response.status}")
         return result
