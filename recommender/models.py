@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .attribution import licence_name
 from .emotion.labels import EMOTIONS
 
 EMOTION_CHOICES = [
@@ -113,6 +114,11 @@ class Song(models.Model):
 
     def __str__(self):
         return f"{self.title} - {self.artist}"
+
+    @property
+    def license_name(self) -> str:
+        """The licence in words ("CC BY-NC-ND 3.0"), shown with the artist credit where the song plays."""
+        return licence_name(self.license_url)
 
     def save(self, *args, **kwargs):
         self.normalised_key = normalise_key(self.title, self.artist)

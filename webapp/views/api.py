@@ -106,6 +106,8 @@ def recognition_json(recognition: Recognition) -> dict:
                 "id": song.id, "title": song.title, "artist": song.artist, "score": pick["score"],
                 "tags": sorted(names.values()), "why": [names.get(t, t) for t in pick["why"]],
                 "url": song.url, "embed_url": song.embed_url, "audio_url": song.audio_url,
+                # Attribution: a Creative Commons song is shown with its artist and licence where it plays.
+                "album": song.album, "license_url": song.license_url, "license_name": song.license_name,
             })
     corrected = correction_of(recognition)
     return {
