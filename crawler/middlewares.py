@@ -76,3 +76,37 @@ def _retry_after_seconds(value: bytes | None) -> float | None:
     from datetime import datetime, timezone
 
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+class SiteBlockMiddleware:
+    """Sends nothing more once a spider's site has blocked the crawl.
+
+    For spiders with ``detect_block(response) -> reason | None`` (netease): the first block seen
+    is noted on the spider (``note_block``) as the answer arrives, before the engine hands the next
+    request over; every request after it is dropped unsent (IgnoreRequest) while the spider's
+    callback stops the run. Placed after RedirectMiddleware, so it sees where a redirect ended.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request):
+        from scrapy.exceptions import IgnoreRequest
+
+        blocked = getattr(self.crawler.spider, "blocked_by", "")
+        if blocked:
+            self.crawler.stats.inc_value("mien/not_sent_after_block")
+            raise IgnoreRequest(f"not sent: the site blocked this crawl ({blocked})")
+
+    def process_response(self, request, response):
+        spider = self.crawler.spider
+        detect = getattr(spider, "detect_block", None)
+        if detect is not None and not spider.blocked_by:
+            reason = detect(response, request)
+            if reason:
+                spider.note_block(reason)
+        return response

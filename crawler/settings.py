@@ -86,6 +86,7 @@ RETRY_BACKOFF_MAX = _env_float("CRAWL_RETRY_BACKOFF_MAX", 120.0)
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.SiteBlockMiddleware": 580,  # between retries (550) and redirects (600)
 }
 
 # A whole run stops after this long (seconds; 0 = no limit) or, with --max-items, after that many

@@ -122,27 +122,39 @@ class NeteaseSpider(MienSpider):
         return bool(self.max_items) and (self.songs_listed >= self.max_items or self.enough_songs())
 
     # -- blocks ---------------------------------------------------------------------------------
-    def stop_if_blocked(self, response, data=None) -> None:
-        """Stop the whole run at once on a block; the CrawlRun records why and when to come back."""
-        reason = block_reason(response, data)
-        if reason is None:
-            return
+    blocked_by = ""  # how the site blocked this run; nothing more is sent (crawler.middlewares.SiteBlockMiddleware)
+
+    def detect_block(self, response, request=None) -> str | None:
+        data = None
+        if len(response.body) < 4096 and response.body.lstrip()[:1] == b"{":  # a block answer is short
+            try:
+                data = json.loads(response.text)
+            except (ValueError, UnicodeDecodeError):
+                pass
+        return block_reason(response, data, request)
+
+    def note_block(self, reason: str) -> None:
+        """The site blocked us: record how and for how long to keep away (the CrawlRun shows both)."""
         hours = self.settings.getfloat("NETEASE_BLOCK_BACKOFF_HOURS", 48)
-        self.logger.error("NetEase blocked the crawler: %s; stopping, no retry before %s h", reason, hours)
+        self.blocked_by = reason
+        self.logger.error("NetEase blocked the crawler: %s; stopping at once, no new run for %s h", reason, hours)
         self.crawler.stats.set_value("mien/blocked", reason)
         self.crawler.stats.set_value("mien/backoff_seconds", hours * 3600)
-        raise CloseSpider("blocked")
+
+    def stop_if_blocked(self, response=None) -> None:
+        if response is not None and not self.blocked_by:  # the middleware did not see it (unit use)
+            reason = self.detect_block(response)
+            if reason:
+                self.note_block(reason)
+        if self.blocked_by:
+            raise CloseSpider("blocked")
 
     def read_api(self, response, what: str, on_error=None):
         self.stop_if_blocked(response)
-        data = self.read_json(response, what, on_error=on_error)
-        self.stop_if_blocked(response, data)
-        return data
+        return self.read_json(response, what, on_error=on_error)
 
     def stop_if_failure_is_block(self, failure) -> None:
-        response = getattr(failure.value, "response", None)
-        if response is not None:
-            self.stop_if_blocked(response)
+        self.stop_if_blocked(getattr(failure.value, "response", None))
 
     # -- resuming -------------------------------------------------------------------------------
     def resume_state(self) -> dict:

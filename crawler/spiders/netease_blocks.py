@@ -21,15 +21,16 @@ BLOCK_CODES = {-460: "cheating / too many requests", -462: "verification require
                405: "too many requests"}
 
 
-def block_reason(response, data=None) -> str | None:
+def block_reason(response, data=None, request=None) -> str | None:
     """Why `response` is a block (a short sentence), or None when it is an ordinary answer.
 
-    data: the parsed JSON of the response, when the caller has it.
+    data: the parsed JSON of the response, when the caller has it; request: the request it answers
+    (in a downloader middleware, where the response is not yet tied to it).
     """
-    redirects = response.meta.get("redirect_urls") or []
+    redirects = (request.meta if request is not None else response.meta).get("redirect_urls") or []
     if redirects and urlsplit(response.url).path != urlsplit(redirects[0]).path:
         return f"redirected from the API to {response.url} (a verification page)"
-    if response.status in (403, 405, 429):
+    if response.status in (403, 405):  # (a 429 is an honest "slow down": retried after Retry-After)
         return f"HTTP {response.status} from {urlsplit(response.url).path}"
     if response.body.lstrip()[:1] == b"<":
         return f"an HTML page instead of the API's JSON from {urlsplit(response.url).path} (a block page)"
