@@ -2,8 +2,8 @@
 
 Started by ``manage.py crawl`` (or the Celery task), the crawl process gets the run's id as the
 CRAWL_RUN_ID setting: the parent already holds the lock. Started directly (``scrapy crawl NAME``), the
-extension takes the lock itself and, if the spider is already running, closes the spider at once
-(reason ``already_running``). In both cases it renews the lock's lease while the crawl runs and, when
+extension takes the lock itself and, if the spider is already running or backing off after a block,
+closes the spider at once (reason ``already_running`` or ``backing_off``). In both cases it renews the lock's lease while the crawl runs and, when
 the spider closes, writes the counts and problems from the crawl stats into the run.
 """
 
@@ -37,15 +37,16 @@ class CrawlRunRecorder:
         return cls(crawler)
 
     async def spider_opened(self, spider):
-        from recommender.crawling import CrawlAlreadyRunning, start_run
+        from recommender.crawling import CrawlBackingOff, CrawlNotStarted, start_run
 
         if self.run_id is None:
             try:
                 run = await in_db_thread(start_run, spider.name)
-            except CrawlAlreadyRunning as exc:
+            except CrawlNotStarted as exc:  # already running, or backing off after the site blocked it
                 log.error("%s", exc)
                 self.blocked = True
-                asyncio.get_running_loop().call_soon(self._close, "already_running")
+                reason = "backing_off" if isinstance(exc, CrawlBackingOff) else "already_running"
+                asyncio.get_running_loop().call_soon(self._close, reason)
                 return
             self.run_id = run.pk
         self.crawler.stats.set_value("mien/crawl_run_id", self.run_id)
@@ -73,7 +74,9 @@ class CrawlRunRecorder:
             self.heartbeat_task.cancel()
         if self.blocked or self.run_id is None:
             return
+        resume = getattr(spider, "resume_state", None)  # where to carry on next time, for spiders that can
         run = await in_db_thread(finish_run, self.run_id, reason=reason, stats=self.crawler.stats.get_stats(),
-                                 disabled_reason=getattr(spider, "disabled_reason", ""))
+                                 disabled_reason=getattr(spider, "disabled_reason", ""),
+                                 progress=resume() if resume else None)
         if run is not None:
             log.info("CrawlRun #%d %s: %s", run.pk, run.status, run.message.replace("\n", " | "))

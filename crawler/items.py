@@ -1,14 +1,14 @@
 """What the spiders extract: one song per item.
 
 The fields named in ``SEAM_FIELDS`` are what ``recommender.library.ingest`` takes (``lyrics`` is
-labelled and then kept only while needed); the rest are raw material for the pipelines (tag tokens) or kept for later
-(album, licence).
+labelled and then kept only while needed); the rest are raw material for the pipelines (tag tokens).
+A song's lyrics may come in a later item of their own (source, external_id, title, artist, lyrics).
 """
 
 import scrapy
 
 SEAM_FIELDS = ("source", "external_id", "title", "artist", "tags", "url", "embed_url", "audio_url",
-               "popularity", "duration", "emotions", "lyrics", "lyrics_checked")
+               "popularity", "duration", "album", "license_url", "emotions", "lyrics", "lyrics_checked")
 
 
 class SongItem(scrapy.Item):

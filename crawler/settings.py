@@ -58,6 +58,8 @@ NEWSPIDER_MODULE = "crawler.spiders"
 
 # --- politeness -------------------------------------------------------------------------------
 # Say who we are and how to reach the operator (set CRAWLER_CONTACT to a URL or e-mail address).
+# Without it the spiders refuse to crawl a live site (a site on 127.0.0.1 / localhost needs none).
+# No browser disguise: no spoofed User-Agent, Referer or cookies.
 CRAWLER_CONTACT = os.environ.get("CRAWLER_CONTACT", "")
 USER_AGENT = ("MienBot/1.0 (Mien music-emotion library crawler; "
               + (f"+{CRAWLER_CONTACT})" if CRAWLER_CONTACT else "operator: set CRAWLER_CONTACT)"))
@@ -84,6 +86,7 @@ RETRY_BACKOFF_MAX = _env_float("CRAWL_RETRY_BACKOFF_MAX", 120.0)
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.SiteBlockMiddleware": 580,  # between retries (550) and redirects (600)
 }
 
 # A whole run stops after this long (seconds; 0 = no limit) or, with --max-items, after that many
@@ -102,6 +105,10 @@ NETEASE_PLAYLISTS_PER_CATEGORY = _env_int("NETEASE_PLAYLISTS_PER_CATEGORY", 35)
 NETEASE_PAGE_SIZE = 35
 NETEASE_SONG_DETAIL_BATCH = 50
 NETEASE_FETCH_LYRICS = os.environ.get("NETEASE_FETCH_LYRICS", "1") not in ("0", "false", "no", "off")
+# NetEase's own pace: one request at a time this far apart (never below 3 s; AutoThrottle is off for it).
+NETEASE_DOWNLOAD_DELAY = _env_float("NETEASE_DOWNLOAD_DELAY", 3.0)
+# After a block, scheduled netease runs are skipped for this long (reports tell of bans of days).
+NETEASE_BLOCK_BACKOFF_HOURS = _env_float("NETEASE_BLOCK_BACKOFF_HOURS", 48.0)
 
 JAMENDO_API_URL = _env_str("JAMENDO_API_URL", "https://api.jamendo.com/v3.0").rstrip("/")
 JAMENDO_CLIENT_ID = os.environ.get("JAMENDO_CLIENT_ID", "")
@@ -116,13 +123,15 @@ LRCLIB_API_URL = _env_str("LRCLIB_API_URL", "https://lrclib.net").rstrip("/")
 LYRICS_SONGS_PER_RUN = _env_int("LYRICS_SONGS_PER_RUN", 300)
 LYRICS_DURATION_TOLERANCE = 2.0  # seconds; LRCLIB's own matching tolerance
 
-# Per-site limits on top of AutoThrottle: at most `concurrency` requests in flight, at least
-# `delay` seconds apart to start with (AutoThrottle then adapts between DOWNLOAD_DELAY and
-# AUTOTHROTTLE_MAX_DELAY). Keyed by host, so they follow the base URLs above.
-_SITE_LIMITS = ((NETEASE_API_URL, 1, 3.0), (JAMENDO_API_URL, 2, 1.0), (LRCLIB_API_URL, 2, 1.0))
+# Per-site limits: at most `concurrency` requests in flight, at least `delay` seconds apart (no
+# random shortening). AutoThrottle adapts the delay upwards from there for jamendo; the netease
+# spider turns AutoThrottle off (a fixed pace), and the lyrics spider asks one thing at a time.
+# Keyed by host, so they follow the base URLs above.
+_SITE_LIMITS = ((NETEASE_API_URL, 1, max(3.0, NETEASE_DOWNLOAD_DELAY)), (JAMENDO_API_URL, 2, 1.0),
+                (LRCLIB_API_URL, 1, 1.0))
 DOWNLOAD_SLOTS = {}
 for _url, _concurrency, _delay in _SITE_LIMITS:
-    DOWNLOAD_SLOTS.setdefault(urlsplit(_url).hostname, {"concurrency": _concurrency, "delay": _delay})
+    DOWNLOAD_SLOTS.setdefault(urlsplit(_url).hostname, {"concurrency": _concurrency, "delay": _delay, "jitter": 0})
 
 # --- processing ---------------------------------------------------------------------------------
 ITEM_PIPELINES = {

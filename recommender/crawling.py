@@ -41,16 +41,38 @@ def lock_lease() -> timedelta:
     return timedelta(seconds=getattr(settings, "MIEN_CRAWL_LOCK_LEASE", 300))
 
 
-class CrawlAlreadyRunning(Exception):
+class CrawlNotStarted(Exception):
+    """The spider was not started (and a skipped run records why)."""
+
+
+class CrawlAlreadyRunning(CrawlNotStarted):
     def __init__(self, spider: str, holder: CrawlRun | None):
         self.spider, self.holder = spider, holder
         since = f" (run #{holder.pk}, started {holder.started_at:%Y-%m-%d %H:%M:%S} UTC)" if holder else ""
         super().__init__(f"the {spider} spider is already running{since}; not starting another")
 
 
+class CrawlBackingOff(CrawlNotStarted):
+    def __init__(self, spider: str, blocked: CrawlRun):
+        self.spider, self.blocked = spider, blocked
+        super().__init__(f"the {spider} spider is backing off until {blocked.backoff_until:%Y-%m-%d %H:%M} UTC: "
+                         f"run #{blocked.pk} was blocked by the site ({blocked.blocked_reason or 'see that run'})")
+
+
+def backing_off(spider: str) -> CrawlRun | None:
+    """The blocked run the spider is still backing off from, if any: the latest run that did run, when
+    it recorded a back-off time still ahead (a later run that was let through ends the back-off)."""
+    latest = (CrawlRun.objects.filter(spider=spider).exclude(status=CrawlRun.Status.SKIPPED)
+              .order_by("-started_at", "-id").first())
+    if latest and latest.backoff_until and latest.backoff_until > timezone.now():
+        return latest
+    return None
+
+
 # --- the lock: a running CrawlRun ---------------------------------------------------------------
-def start_run(spider: str, *, pid: int | None = None) -> CrawlRun:
-    """A new running CrawlRun for `spider`, or CrawlAlreadyRunning (recorded as a skipped run).
+def start_run(spider: str, *, pid: int | None = None, ignore_backoff: bool = False) -> CrawlRun:
+    """A new running CrawlRun for `spider`, or CrawlAlreadyRunning / CrawlBackingOff (recorded as a
+    skipped run). A spider the site blocked waits until its back-off time unless ignore_backoff.
 
     A running row whose lease has expired (its process stopped renewing it) is marked abandoned
     first, so a crashed crawl cannot block the spider for longer than one lease.
@@ -62,6 +84,13 @@ def start_run(spider: str, *, pid: int | None = None) -> CrawlRun:
         message="abandoned: its lock lease expired without a heartbeat (the crawl process died?)")
     if abandoned:
         log.warning("%s: marked %d stale run(s) abandoned", spider, abandoned)
+    blocked = None if ignore_backoff else backing_off(spider)
+    if blocked is not None:
+        error = CrawlBackingOff(spider, blocked)
+        CrawlRun.objects.create(spider=spider, status=CrawlRun.Status.SKIPPED, finished_at=now,
+                                finish_reason="backing_off", message=str(error),
+                                host=socket.gethostname()[:255], pid=pid or os.getpid())
+        raise error
     try:
         with transaction.atomic():
             return CrawlRun.objects.create(spider=spider, status=CrawlRun.Status.RUNNING,
@@ -82,8 +111,14 @@ def heartbeat(run_id: int) -> bool:
         lease_expires_at=timezone.now() + lock_lease()))
 
 
-def finish_run(run_id: int, *, reason: str, stats: dict, disabled_reason: str = "") -> CrawlRun | None:
-    """Record a run's end from the Scrapy stats (called by the crawl process's extension)."""
+def finish_run(run_id: int, *, reason: str, stats: dict, disabled_reason: str = "",
+               progress: dict | None = None) -> CrawlRun | None:
+    """Record a run's end from the Scrapy stats (called by the crawl process's extension).
+
+    A spider the site blocked sets ``mien/blocked`` (how) and ``mien/backoff_seconds``: the run
+    fails with that reason and records when the spider may run again. `progress` is the spider's
+    resume point (empty when there is nothing left to resume).
+    """
     counts = {
         "items_scraped": stats.get("item_scraped_count", 0),
         "items_new": stats.get("mien/ingest/created", 0),
@@ -92,7 +127,13 @@ def finish_run(run_id: int, *, reason: str, stats: dict, disabled_reason: str = 
         "items_dropped": stats.get("mien/dropped", 0),
         "errors": stats.get("log_count/ERROR", 0),
     }
-    if disabled_reason:
+    backoff_until = None
+    if stats.get("mien/blocked"):
+        backoff_until = timezone.now() + timedelta(seconds=float(stats.get("mien/backoff_seconds") or 0))
+        status = CrawlRun.Status.FAILED
+        message = (f"blocked by the site: {stats['mien/blocked']}. The run stopped at once; scheduled runs "
+                   f"of this spider are skipped until {backoff_until:%Y-%m-%d %H:%M} UTC.")
+    elif disabled_reason:
         status, message = CrawlRun.Status.SKIPPED, disabled_reason
     elif (reason in FINISHED_REASONS or reason.startswith("closespider_")) and (
             counts["items_scraped"] or not counts["errors"]):
@@ -111,8 +152,16 @@ def finish_run(run_id: int, *, reason: str, stats: dict, disabled_reason: str = 
     message = f"{message}\n{summary}".strip()
     CrawlRun.objects.filter(pk=run_id).update(
         status=status, finished_at=timezone.now(), lease_expires_at=None, finish_reason=reason[:64],
-        message=message, stats=_jsonable(stats), **counts)
+        message=message, stats=_jsonable(stats), backoff_until=backoff_until, progress=progress or {}, **counts)
     return CrawlRun.objects.filter(pk=run_id).first()
+
+
+def resume_point(spider: str) -> dict:
+    """Where the spider's last run stopped (its saved progress), or {} to start afresh."""
+    last = (CrawlRun.objects.filter(spider=spider).exclude(status__in=[CrawlRun.Status.SKIPPED,
+                                                                        CrawlRun.Status.RUNNING])
+            .order_by("-started_at", "-id").values_list("progress", flat=True).first())
+    return last or {}
 
 
 def _jsonable(stats: dict) -> dict:
@@ -146,8 +195,8 @@ def child_database_url() -> str:
 def crawl_command(spider: str, run_id: int, max_items: int | None = None,
                   overrides: dict | None = None, spider_args: dict | None = None) -> list[str]:
     command = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"CRAWL_RUN_ID={run_id}"]
-    if max_items:
-        command += ["-s", f"CLOSESPIDER_ITEMCOUNT={int(max_items)}"]
+    if max_items:  # each spider limits its own songs (netease's lyrics come as extra items)
+        command += ["-a", f"max_items={int(max_items)}"]
     for key, value in (overrides or {}).items():
         command += ["-s", f"{key}={value}"]
     for key, value in (spider_args or {}).items():
@@ -157,8 +206,9 @@ def crawl_command(spider: str, run_id: int, max_items: int | None = None,
 
 def run_spider(spider: str, *, max_items: int | None = None, timeout: float | None = None,
                overrides: dict | None = None, spider_args: dict | None = None, env: dict | None = None,
-               output=None) -> CrawlRun:
-    """Crawl with one spider in a child process and return its CrawlRun (CrawlAlreadyRunning if locked).
+               output=None, ignore_backoff: bool = False) -> CrawlRun:
+    """Crawl with one spider in a child process and return its CrawlRun (CrawlNotStarted if locked or
+    backing off after a block).
 
     overrides: Scrapy settings (``-s``); spider_args: spider arguments (``-a``); env: extra
     environment for the child; output: a text stream the child's log is copied to (default stderr).
@@ -166,7 +216,7 @@ def run_spider(spider: str, *, max_items: int | None = None, timeout: float | No
     if spider not in SPIDERS:
         raise ValueError(f"unknown spider {spider!r}; choose from {', '.join(SPIDERS)}")
     timeout = timeout or getattr(settings, "MIEN_CRAWL_TIMEOUT", 4 * 3600)
-    run = start_run(spider)
+    run = start_run(spider, ignore_backoff=ignore_backoff)
     child_env = dict(os.environ, SCRAPY_SETTINGS_MODULE="crawler.settings",
                      DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "webapp.settings"),
                      PYTHONUNBUFFERED="1", **(env or {}))
@@ -240,6 +290,16 @@ def _close_unfinished(run_id: int, message: str) -> None:
         finish_reason="process_failed", message=message[-4000:])
 
 
+def songs_with_lyrics(source: str, external_ids) -> set[str]:
+    """Which of these songs the library already has lyrics (or their features) for: not asked again."""
+    from django.db.models import Q
+
+    from .models import Song
+
+    return set(Song.objects.filter(source=source, external_id__in=list(external_ids))
+               .filter(Q(lyrics_sha1__gt="") | Q(lyrics__gt="")).values_list("external_id", flat=True))
+
+
 def songs_missing_lyrics(limit: int) -> list[dict]:
     """Library songs whose lyrics were never found, most popular first: the lyrics spider's work list.
 
@@ -271,7 +331,7 @@ def crawl_all(spiders: list[str] | None = None, max_items: int | None = None) ->
     for spider in spiders or getattr(settings, "MIEN_CRAWL_SPIDERS", SPIDERS):
         try:
             run = run_spider(spider, max_items=max_items)
-        except CrawlAlreadyRunning as exc:
+        except CrawlNotStarted as exc:
             log.warning("%s", exc)
             outcome[spider] = CrawlRun.Status.SKIPPED.value
         except Exception:

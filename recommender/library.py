@@ -24,7 +24,7 @@ from .models import TAG_NAME_PATTERN, EmotionLabel, Song, Tag, normalise_key, va
 log = logging.getLogger(__name__)
 
 LIBRARY_VERSION_KEY = "mien:library-version"
-SONG_FIELDS = ("title", "artist", "url", "embed_url", "audio_url", "popularity", "duration")
+SONG_FIELDS = ("title", "artist", "url", "embed_url", "audio_url", "popularity", "duration", "album", "license_url")
 
 
 @dataclass
@@ -124,13 +124,13 @@ def ingest_many(items: list[Mapping], label_source: str = EmotionLabel.Source.CA
         if ident in by_source_id:
             updates[by_source_id[ident][0]] = item
             targets.append((item, ident))
+        elif ident in new_songs:  # the same song twice in one batch (e.g. its lyrics, fetched later)
+            targets.append((item, ident))
         elif key in by_key:  # the same song from another source: merge, keep the first one's fields
             pk = by_key[key]
             ident = ident_by_pk[pk] if pk else None  # None: created earlier in this batch
             targets.append((item, ident))
             report.merged += 1
-        elif ident in new_songs:
-            targets.append((item, ident))
         else:
             song = Song(source=ident[0], external_id=ident[1], normalised_key=key,
                         **{f: _clean(f, item.get(f)) for f in SONG_FIELDS})

@@ -10,6 +10,7 @@ from django.core.validators import URLValidator, validate_slug
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .attribution import licence_name
 from .emotion.labels import EMOTIONS
 
 EMOTION_CHOICES = [
@@ -102,6 +103,9 @@ class Song(models.Model):
     audio_url = models.URLField(_("direct audio"), max_length=500, blank=True, validators=[validate_web_url])
     popularity = models.PositiveSmallIntegerField(null=True, blank=True)
     duration = models.FloatField(_("duration (s)"), null=True, blank=True)
+    album = models.CharField(_("album"), max_length=300, blank=True)
+    # The per-track licence (a Creative Commons deed on Jamendo): CC BY asks for it wherever the song plays.
+    license_url = models.URLField(_("licence"), max_length=500, blank=True)
     # Lyrics are kept only while needed (recommender.labelling.keep_lyrics) unless MIEN_STORE_LYRICS;
     # what they said survives as the lexicon features, and the hash tells a re-crawl nothing changed.
     lyrics = models.TextField(blank=True)
@@ -128,6 +132,11 @@ class Song(models.Model):
 
     def __str__(self):
         return f"{self.title} - {self.artist}"
+
+    @property
+    def license_name(self) -> str:
+        """The licence in words ("CC BY-NC-ND 3.0"), shown with the artist credit where the song plays."""
+        return licence_name(self.license_url)
 
     def save(self, *args, **kwargs):
         self.normalised_key = normalise_key(self.title, self.artist)
@@ -279,6 +288,10 @@ class CrawlRun(models.Model):
     errors = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
     stats = models.JSONField(default=dict, blank=True)
+    # Set when the site blocked the crawler: the spider's next scheduled runs are skipped until then.
+    backoff_until = models.DateTimeField(_("back off until"), null=True, blank=True)
+    # Where a cut-short run stopped (the spider's own resume point); the next run carries on from it.
+    progress = models.JSONField(_("resume point"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -292,6 +305,11 @@ class CrawlRun(models.Model):
     @property
     def duration(self):
         return (self.finished_at - self.started_at) if self.finished_at and self.started_at else None
+
+    @property
+    def blocked_reason(self) -> str:
+        """How the site blocked this run ("" when it did not)."""
+        return str((self.stats or {}).get("mien/blocked") or "")
 
 
 # Person-level settings and curation live in their own modules; Django finds models imported here.

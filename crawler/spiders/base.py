@@ -7,7 +7,9 @@ for listing pages it could not read; CrawlRun records both.
 
 from __future__ import annotations
 
+import ipaddress
 import json
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import (
@@ -18,6 +20,22 @@ from scrapy.exceptions import (
 )
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
+
+
+NO_CONTACT = ("the {name} spider did not run: CRAWLER_CONTACT is not set. A crawler that visits a live site "
+              "must tell it how to reach its operator: export CRAWLER_CONTACT (a URL or an e-mail address); "
+              "it goes into the User-Agent.")
+
+
+def is_local(url: str) -> bool:
+    """A site on this machine (the test stand-ins), which needs no operator contact."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class MienSpider(scrapy.Spider):
@@ -33,6 +51,24 @@ class MienSpider(scrapy.Spider):
         """Songs wanted this run (0 = no limit): the max_items argument or CLOSESPIDER_ITEMCOUNT."""
         value = self._max_items_arg or self.settings.getint("CLOSESPIDER_ITEMCOUNT")
         return max(0, int(value or 0))
+
+    @property
+    def has_database(self) -> bool:
+        """Runs are recorded in the library's database (always, but in the extraction-only tests)."""
+        return self.settings.getbool("CRAWL_RUN_RECORDING", True)
+
+    @property
+    def site_urls(self) -> list[str]:
+        """The base URLs this spider requests (for the contact check)."""
+        return [self.base_url]
+
+    def refused_without_contact(self) -> bool:
+        """True (and the run is recorded as skipped) when a live site would be crawled anonymously."""
+        if (self.settings.get("CRAWLER_CONTACT") or "").strip() or all(is_local(u) for u in self.site_urls):
+            return False
+        self.disabled_reason = NO_CONTACT.format(name=self.name)
+        self.logger.error(self.disabled_reason)
+        return True
 
     # -- accounting ---------------------------------------------------------------------------
     def drop(self, reason: str, detail: str, count: int = 1) -> None:

@@ -1,9 +1,12 @@
 """Jamendo (Creative Commons music) through its API v3.0: tracks by tag, with musicinfo.
 
-``GET /tracks/?client_id=...&tags=TAG&include=musicinfo+licenses&audioformat=mp32``, paginated with
+``GET /tracks/?client_id=...&tags=TAG&type=single+albumtrack&include=musicinfo+licenses&audioformat=mp32``
+(singles too: the API's default is album tracks only), paginated with
 ``offset``/``limit`` up to JAMENDO_TRACKS_PER_TAG per tag (JAMENDO_TAGS). A track's id is the one the
 MTG-Jamendo data set uses (``track_0000948`` there is ``948`` here). Without JAMENDO_CLIENT_ID the
-spider is disabled and says so. Endpoints and fields: crawler/README.md.
+spider is disabled and says so. Each song keeps its album and its licence (``license_ccurl``, the
+Creative Commons deed): the app shows the licence and the artist wherever the song plays, as CC BY
+asks. Endpoints and fields: crawler/README.md.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ class JamendoSpider(MienSpider):
         return self.settings.getlist("JAMENDO_TAGS")
 
     async def start(self):
+        if self.refused_without_contact():
+            return
         if not self.client_id:
             self.disabled_reason = DISABLED
             self.logger.warning(DISABLED)
@@ -54,7 +59,7 @@ class JamendoSpider(MienSpider):
 
     def tracks_request(self, tag: str, offset: int) -> scrapy.Request:
         params = {"client_id": self.client_id, "format": "json", "limit": self.page_size, "offset": offset,
-                  "tags": tag, "include": "musicinfo licenses", "audioformat": "mp32",
+                  "tags": tag, "type": "single albumtrack", "include": "musicinfo licenses", "audioformat": "mp32",
                   "order": "popularity_total"}
         return scrapy.Request(f"{self.base_url}/tracks/?{urlencode(params)}", callback=self.parse_tracks,
                               errback=self.listing_failed, cb_kwargs={"tag": tag, "offset": offset})
@@ -89,6 +94,8 @@ class JamendoSpider(MienSpider):
             track_id = str(track["id"]).strip()
             if track_id in self.tracks_seen:
                 continue
+            if self.enough_tracks():
+                return
             self.tracks_seen.add(track_id)
             new += 1
             yield self.track_item(track_id, track)
@@ -118,7 +125,7 @@ class JamendoSpider(MienSpider):
             title=track.get("name").strip() if isinstance(track.get("name"), str) else track.get("name"),
             artist=track.get("artist_name").strip() if isinstance(track.get("artist_name"), str)
             else track.get("artist_name"),
-            album=track.get("album_name") or "",
+            album=track.get("album_name").strip() if isinstance(track.get("album_name"), str) else "",
             duration=duration if duration and duration > 0 else None,
             url=track.get("shareurl") or f"https://www.jamendo.com/track/{track_id}",
             audio_url=track.get("audio") or "",

@@ -1,13 +1,23 @@
-"""NetEase Cloud Music: playlists by category -> playlist detail -> song detail -> lyrics.
+"""NetEase Cloud Music (unofficial web endpoints): playlists by category -> playlist detail -> song
+detail -> lyrics.
 
 A song's tags are its playlists' tags, as in the bundled catalogue, so the crawl runs in two phases:
 
 1. for each category (NETEASE_CATEGORIES), the hottest playlists (``/api/playlist/list``, paginated
    up to NETEASE_PLAYLISTS_PER_CATEGORY) and each playlist's detail (``/api/v6/playlist/detail``):
    its tags and track ids;
-2. once phase 1 is done (the spider is idle), the songs' details in batches (``/api/song/detail``)
-   and then each song's lyrics (``/api/song/lyric``); one item per song, carrying the tag tokens of
-   every playlist it was seen on.
+2. once phase 1 is done (the spider is idle), the songs' details in batches (``/api/song/detail``):
+   one item per song, carrying the tag tokens of every playlist it was seen on, yielded (and so
+   ingested) at once; then each song's lyrics (``/api/song/lyric``), each a later item of its own.
+
+Manners: one request at a time, at least NETEASE_DOWNLOAD_DELAY (>= 3 s) apart, AutoThrottle off
+(it would lower the delay, and blocks arrive as HTTP 200), no cookies, the project's own
+User-Agent. Any block (crawler/spiders/netease_blocks.py) stops the run at once and the
+CrawlRun records a back-off time (NETEASE_BLOCK_BACKOFF_HOURS) before which scheduled runs skip.
+
+A run cut short (time limit, block, SIGTERM) records where it stopped in its CrawlRun
+(``resume_state``): categories listed, playlists listed but unread, songs known but not fetched,
+songs whose lyrics are still due. The next run starts from there.
 
 With a limit on items (``--max-items`` / CLOSESPIDER_ITEMCOUNT) phase 1 stops listing playlists once
 those asked for hold that many tracks, and phase 2 fetches only that many songs. Endpoints and fields: crawler/README.md.
@@ -20,12 +30,15 @@ from urllib.parse import urlencode
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import CloseSpider, DontCloseSpider
 
+from crawler.db import in_db_thread
 from crawler.items import SongItem
 from crawler.spiders.base import MienSpider
+from crawler.spiders.netease_blocks import block_reason
 from crawler.text import lrc_to_text
 
+MIN_DELAY = 3.0  # seconds between requests, whatever the settings say
 SONG_URL = "https://music.163.com/song?id={}"
 EMBED_URL = "https://music.163.com/outchain/player?type=2&id={}&auto=0&height=66"
 
@@ -56,14 +69,30 @@ def _names(people) -> list[str]:
 class NeteaseSpider(MienSpider):
     name = "netease"
     source = "netease"
+    custom_settings = {
+        "AUTOTHROTTLE_ENABLED": False,  # a fixed delay: AutoThrottle would lower it and cannot see 200-blocks
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        "DOWNLOAD_DELAY_JITTER": 0,  # no random shortening of the delay
+        "COOKIES_ENABLED": False,
+    }
 
     def __init__(self, *args, categories=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._categories_arg = categories
-        self.playlists_seen: set[str] = set()
-        self.song_playlists: dict[str, list[list[str]]] = {}  # song id -> tag tokens per playlist
+        self.categories_done: set[str] = set()
+        self.playlists_pending: dict[str, list] = {}  # listed, detail not read yet: id -> listed tags
+        self.playlist_tags: dict[str, list[str]] = {}  # read: id -> its tag tokens
+        self.song_playlists: dict[str, list[str]] = {}  # known, not yet yielded: song id -> playlist ids
+        self.lyrics_due: dict[str, list[str]] = {}  # yielded, lyrics not yet fetched: id -> [title, artist]
         self.songs_listed = 0  # track counts of the playlists asked for: an upper bound on new songs
+        self.songs_yielded = 0
         self.phase = 1
+
+    @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        delay = max(MIN_DELAY, settings.getfloat("NETEASE_DOWNLOAD_DELAY", MIN_DELAY))
+        settings.set("DOWNLOAD_DELAY", delay, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -86,16 +115,86 @@ class NeteaseSpider(MienSpider):
         return f"{self.base_url}{path}?{urlencode(params)}"
 
     def enough_songs(self) -> bool:
-        return bool(self.max_items) and len(self.song_playlists) >= self.max_items
+        return bool(self.max_items) and len(self.song_playlists) + self.songs_yielded >= self.max_items
 
     def enough_listed(self) -> bool:
         """With an item limit, the playlists asked for already hold enough tracks: stop listing more."""
         return bool(self.max_items) and (self.songs_listed >= self.max_items or self.enough_songs())
 
+    # -- blocks ---------------------------------------------------------------------------------
+    blocked_by = ""  # how the site blocked this run; nothing more is sent (crawler.middlewares.SiteBlockMiddleware)
+
+    def detect_block(self, response, request=None) -> str | None:
+        data = None
+        if len(response.body) < 4096 and response.body.lstrip()[:1] == b"{":  # a block answer is short
+            try:
+                data = json.loads(response.text)
+            except (ValueError, UnicodeDecodeError):
+                pass
+        return block_reason(response, data, request)
+
+    def note_block(self, reason: str) -> None:
+        """The site blocked us: record how and for how long to keep away (the CrawlRun shows both)."""
+        hours = self.settings.getfloat("NETEASE_BLOCK_BACKOFF_HOURS", 48)
+        self.blocked_by = reason
+        self.logger.error("NetEase blocked the crawler: %s; stopping at once, no new run for %s h", reason, hours)
+        self.crawler.stats.set_value("mien/blocked", reason)
+        self.crawler.stats.set_value("mien/backoff_seconds", hours * 3600)
+
+    def stop_if_blocked(self, response=None) -> None:
+        if response is not None and not self.blocked_by:  # the middleware did not see it (unit use)
+            reason = self.detect_block(response)
+            if reason:
+                self.note_block(reason)
+        if self.blocked_by:
+            raise CloseSpider("blocked")
+
+    def read_api(self, response, what: str, on_error=None):
+        self.stop_if_blocked(response)
+        return self.read_json(response, what, on_error=on_error)
+
+    def stop_if_failure_is_block(self, failure) -> None:
+        self.stop_if_blocked(getattr(failure.value, "response", None))
+
+    # -- resuming -------------------------------------------------------------------------------
+    def resume_state(self) -> dict:
+        """Where this run stopped, for the next one ({} when nothing is left to do)."""
+        started = self.categories_done or self.playlist_tags or self.playlists_pending or self.song_playlists
+        left = (set(self.categories) - self.categories_done or self.playlists_pending or self.song_playlists
+                or self.lyrics_due)
+        if not (started or self.lyrics_due) or not left:
+            return {}
+        return {"categories_done": sorted(self.categories_done), "playlists_pending": self.playlists_pending,
+                "playlist_tags": self.playlist_tags, "songs": self.song_playlists, "lyrics_due": self.lyrics_due}
+
+    def restore(self, state: dict) -> None:
+        self.categories_done = set(state.get("categories_done") or ()) & set(self.categories)
+        self.playlists_pending = dict(state.get("playlists_pending") or {})
+        self.playlist_tags = dict(state.get("playlist_tags") or {})
+        self.song_playlists = {k: list(v) for k, v in (state.get("songs") or {}).items()}
+        self.lyrics_due = dict(state.get("lyrics_due") or {})
+        self.crawler.stats.set_value("mien/netease/resumed", 1)
+        self.logger.info("resuming: %d categories done, %d playlists to read, %d songs to fetch, %d lyrics due",
+                         len(self.categories_done), len(self.playlists_pending), len(self.song_playlists),
+                         len(self.lyrics_due))
+
     # -- phase 1: playlists ---------------------------------------------------------------------
     async def start(self):
+        if self.refused_without_contact():
+            return
+        if self.has_database:
+            from recommender.crawling import resume_point
+
+            state = await in_db_thread(resume_point, self.name)
+            if state:
+                self.restore(state)
+        for song_id, (title, artist) in list(self.lyrics_due.items()):
+            yield self.lyric_request(song_id, title, artist)
+        for playlist_id, listed_tags in list(self.playlists_pending.items()):
+            yield self.playlist_detail_request(playlist_id, listed_tags)
         for category in self.categories:
-            yield self.playlist_list_request(category, 0)
+            if category not in self.categories_done:
+                yield self.playlist_list_request(category, 0)
 
     def playlist_list_request(self, category: str, offset: int) -> scrapy.Request:
         limit = self.settings.getint("NETEASE_PAGE_SIZE", 35)
@@ -104,9 +203,19 @@ class NeteaseSpider(MienSpider):
             callback=self.parse_playlist_list, errback=self.listing_failed,
             cb_kwargs={"category": category, "offset": offset})
 
+    def playlist_detail_request(self, playlist_id: str, listed_tags: list) -> scrapy.Request:
+        return scrapy.Request(
+            self.api("/api/v6/playlist/detail", id=playlist_id, n=100000, s=0),
+            callback=self.parse_playlist_detail, errback=self.listing_failed,
+            cb_kwargs={"playlist_id": playlist_id, "listed_tags": listed_tags})
+
+    def listing_failed(self, failure):
+        self.stop_if_failure_is_block(failure)
+        super().listing_failed(failure)
+
     def parse_playlist_list(self, response, category: str, offset: int):
         """A page of a category's hottest playlists: a detail request per playlist, then the next page."""
-        data = self.read_json(response, f"playlist list {category!r}")
+        data = self.read_api(response, f"playlist list {category!r}")
         if data is None:
             return
         if _code(data) != 200 or not isinstance(data.get("playlists"), list):
@@ -118,25 +227,26 @@ class NeteaseSpider(MienSpider):
             if playlist_id is None:
                 self.bad_response("missing_field", f"a playlist without an id in category {category!r}")
                 continue
-            if playlist_id in self.playlists_seen:
+            if playlist_id in self.playlists_pending or playlist_id in self.playlist_tags:
                 continue
             if self.enough_listed():
+                self.categories_done.add(category)
                 return
-            self.playlists_seen.add(playlist_id)
             track_count = entry.get("trackCount")
             self.songs_listed += track_count if isinstance(track_count, int) and track_count > 0 else 1
             listed_tags = entry.get("tags") if isinstance(entry.get("tags"), list) else []
-            yield scrapy.Request(
-                self.api("/api/v6/playlist/detail", id=playlist_id, n=100000, s=0),
-                callback=self.parse_playlist_detail, errback=self.listing_failed,
-                cb_kwargs={"playlist_id": playlist_id, "listed_tags": listed_tags})
+            self.playlists_pending[playlist_id] = listed_tags
+            yield self.playlist_detail_request(playlist_id, listed_tags)
         next_offset = offset + len(playlists)
         per_category = self.settings.getint("NETEASE_PLAYLISTS_PER_CATEGORY", 35)
         if data.get("more") and playlists and next_offset < per_category and not self.enough_listed():
             yield self.playlist_list_request(category, next_offset)
+        else:
+            self.categories_done.add(category)
 
     def parse_playlist_detail(self, response, playlist_id: str, listed_tags: list):
-        data = self.read_json(response, f"playlist {playlist_id}")
+        data = self.read_api(response, f"playlist {playlist_id}")
+        self.playlists_pending.pop(playlist_id, None)  # read, or unreadable: not asked for again
         if data is None:
             return
         playlist = data.get("playlist") if isinstance(data, dict) else None
@@ -151,6 +261,7 @@ class NeteaseSpider(MienSpider):
         if track_ids is None:
             self.bad_response("missing_field", f"playlist {playlist_id} lists no tracks")
             return
+        self.playlist_tags[playlist_id] = tags
         for track in track_ids:
             song_id = _song_id(track.get("id")) if isinstance(track, dict) else None
             if song_id is None:
@@ -158,7 +269,7 @@ class NeteaseSpider(MienSpider):
                 continue
             if song_id not in self.song_playlists and self.enough_songs():
                 continue
-            self.song_playlists.setdefault(song_id, []).append(tags)
+            self.song_playlists.setdefault(song_id, []).append(playlist_id)
         self.crawler.stats.inc_value("mien/netease/playlists")
 
     # -- phase 2: songs -------------------------------------------------------------------------
@@ -168,8 +279,8 @@ class NeteaseSpider(MienSpider):
         self.phase = 2
         song_ids = list(self.song_playlists)
         if self.max_items:
-            song_ids = song_ids[:self.max_items]
-        self.logger.info("%d playlists read, %d songs to fetch", len(self.playlists_seen), len(song_ids))
+            song_ids = song_ids[:max(0, self.max_items - self.songs_yielded)]
+        self.logger.info("%d playlists read, %d songs to fetch", len(self.playlist_tags), len(song_ids))
         batch = self.settings.getint("NETEASE_SONG_DETAIL_BATCH", 50)
         for start in range(0, len(song_ids), batch):
             self.crawler.engine.crawl(self.song_detail_request(song_ids[start:start + batch]))
@@ -183,15 +294,20 @@ class NeteaseSpider(MienSpider):
                               cb_kwargs={"song_ids": song_ids})
 
     def song_detail_failed(self, failure):
+        self.stop_if_failure_is_block(failure)
         song_ids = failure.request.cb_kwargs["song_ids"]
+        for song_id in song_ids:
+            self.song_playlists.pop(song_id, None)
         self.drop(f"song_detail_{self.failure_reason(failure)}",
                   f"{failure.request.url}: {failure.getErrorMessage()}", count=len(song_ids))
 
-    def parse_song_detail(self, response, song_ids: list[str]):
+    async def parse_song_detail(self, response, song_ids: list[str]):
         def unusable(reason, detail):
+            for song_id in song_ids:
+                self.song_playlists.pop(song_id, None)
             self.drop(f"song_detail_{reason}", detail, count=len(song_ids))
 
-        data = self.read_json(response, "song detail", on_error=unusable)
+        data = self.read_api(response, "song detail", on_error=unusable)
         if data is None:
             return
         songs = data.get("songs") if isinstance(data, dict) else None
@@ -199,18 +315,25 @@ class NeteaseSpider(MienSpider):
             unusable("api_error", f"song detail for {len(song_ids)} songs: code {_code(data)!r}")
             return
         by_id = {_song_id(s.get("id")): s for s in songs if isinstance(s, dict)}
+        lyrics = self.settings.getbool("NETEASE_FETCH_LYRICS", True)
+        known = set()  # songs whose lyrics the library has already: not asked for again
+        if lyrics and self.has_database:
+            from recommender.crawling import songs_with_lyrics
+
+            known = await in_db_thread(songs_with_lyrics, self.source, song_ids)
         for song_id in song_ids:
             song = by_id.get(song_id)
             if song is None:
+                self.song_playlists.pop(song_id, None)
                 self.drop("not_in_song_detail", f"song {song_id} missing from the song detail answer")
                 continue
             item = self.song_item(song_id, song)
-            if self.settings.getbool("NETEASE_FETCH_LYRICS", True):
-                yield scrapy.Request(self.api("/api/song/lyric", id=song_id, lv=1, kv=1, tv=-1),
-                                     callback=self.parse_lyric, errback=self.lyric_failed,
-                                     cb_kwargs={"item": item})
-            else:
-                yield item
+            self.song_playlists.pop(song_id, None)
+            self.songs_yielded += 1
+            yield item  # ingested now: a run cut before its lyrics still keeps the song
+            if lyrics and song_id not in known and item["title"] and item["artist"]:  # else it is dropped
+                self.lyrics_due[song_id] = [item["title"], item["artist"]]
+                yield self.lyric_request(song_id, item["title"], item["artist"])
 
     def song_item(self, song_id: str, song: dict) -> SongItem:
         """One song from its song-detail record (old `artists/album/duration/popularity` shape or the
@@ -220,43 +343,53 @@ class NeteaseSpider(MienSpider):
         album = song.get("album") if isinstance(song.get("album"), dict) else song.get("al")
         duration_ms = song.get("duration", song.get("dt"))
         popularity = song.get("popularity", song.get("pop"))
+        album_name = album.get("name") if isinstance(album, dict) else None
         return SongItem(
             source=self.source,
             external_id=song_id,
             title=title.strip() if isinstance(title, str) else title,
             artist=" / ".join(artists),
-            album=album.get("name", "") if isinstance(album, dict) else "",
+            album=album_name.strip() if isinstance(album_name, str) else "",
             duration=duration_ms / 1000 if isinstance(duration_ms, (int, float)) and duration_ms > 0 else None,
             popularity=round(popularity) if isinstance(popularity, (int, float)) else None,
             url=SONG_URL.format(song_id),
             embed_url=EMBED_URL.format(song_id),
-            playlist_tags=self.song_playlists.get(song_id, []),
+            playlist_tags=[self.playlist_tags.get(p, []) for p in self.song_playlists.get(song_id, [])],
         )
 
-    def parse_lyric(self, response, item: SongItem):
-        """The song, with its lyrics when NetEase has them; lyrics are optional, the song is not."""
+    # -- lyrics, filled in after the song -------------------------------------------------------
+    def lyric_request(self, song_id: str, title: str, artist: str) -> scrapy.Request:
+        return scrapy.Request(self.api("/api/song/lyric", id=song_id, lv=1, kv=1, tv=-1),
+                              callback=self.parse_lyric, errback=self.lyric_failed,
+                              cb_kwargs={"song_id": song_id, "title": title, "artist": artist})
+
+    def parse_lyric(self, response, song_id: str, title: str, artist: str):
+        """The song's lyrics as an item of their own; nothing when NetEase has none (LRCLIB may)."""
         def unusable(reason, detail):
             self.crawler.stats.inc_value(f"mien/lyrics/{reason}")
-            self.logger.info("no lyrics for song %s: %s", item["external_id"], detail)
+            self.logger.info("no lyrics for song %s: %s", song_id, detail)
 
-        data = self.read_json(response, f"lyrics of song {item['external_id']}", on_error=unusable)
-        if isinstance(data, dict):
+        data = self.read_api(response, f"lyrics of song {song_id}", on_error=unusable)
+        self.lyrics_due.pop(song_id, None)
+        item = SongItem(source=self.source, external_id=song_id, title=title, artist=artist)
+        if isinstance(data, dict) and _code(data) == 200:
             lrc = data.get("lrc")
             text = lrc_to_text(lrc.get("lyric") or "") if isinstance(lrc, dict) else ""
-            if data.get("nolyric") or data.get("pureMusic"):
+            if data.get("nolyric") or data.get("pureMusic"):  # pure music: its lrc says "纯音乐，请欣赏"
                 item["instrumental"] = True
                 self.crawler.stats.inc_value("mien/lyrics/instrumental")
+                yield item
             elif text:
-                item["lyrics"] = text
-                item["lyrics_source"] = "netease"
+                item["lyrics"], item["lyrics_source"] = text, "netease"
                 self.crawler.stats.inc_value("mien/lyrics/found")
+                yield item
             else:
                 self.crawler.stats.inc_value("mien/lyrics/none")
         elif data is not None:
             unusable("api_error", json.dumps(data)[:80])
-        yield item
 
     def lyric_failed(self, failure):
+        self.stop_if_failure_is_block(failure)
+        self.lyrics_due.pop(failure.request.cb_kwargs["song_id"], None)
         self.crawler.stats.inc_value(f"mien/lyrics/{self.failure_reason(failure)}")
         self.logger.info("no lyrics for %s: %s", failure.request.url, failure.getErrorMessage())
-        yield failure.request.cb_kwargs["item"]

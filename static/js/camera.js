@@ -384,6 +384,8 @@
     if (song.url && isWebUrl(song.url)) listen.href = song.url;
     else listen.remove();
 
+    credit(item, song);
+
     const play = item.querySelector(".play");
     if ((song.embed_url && isWebUrl(song.embed_url)) || (song.audio_url && isWebUrl(song.audio_url))) {
       play.addEventListener("click", () => togglePlayer(item, play, song));
@@ -405,6 +407,19 @@
       hide.addEventListener("click", () => hideSong(item, hide, song));
     }
     return item;
+  }
+
+  // A song under a licence (Jamendo's Creative Commons tracks) plays with its artist and licence shown.
+  function credit(item, song) {
+    const line = item.querySelector(".song-credit");
+    if (!song.license_url || !isWebUrl(song.license_url)) return;
+    let work = strings.creditWork.replace("__TITLE__", song.title).replace("__ARTIST__", song.artist);
+    if (song.album) work += ` ${strings.creditAlbum.replace("__ALBUM__", song.album)}`;
+    line.querySelector(".credit-work").textContent = work;
+    const licence = line.querySelector(".credit-licence");
+    licence.href = song.license_url;
+    licence.textContent = song.license_name || song.license_url;
+    line.hidden = false;
   }
 
   function playerHeight(url) {

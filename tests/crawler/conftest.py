@@ -107,7 +107,11 @@ class CrawlResult:
         self.items.append(item)
 
     def by_id(self):
-        return {item["external_id"]: item for item in self.items}
+        """Each song as the library ends up with it: a later item (its lyrics) fills in fields."""
+        songs = {}
+        for item in self.items:
+            songs.setdefault(item["external_id"], {}).update(dict(item))
+        return songs
 
 
 def crawl_settings(site, **overrides):

@@ -53,6 +53,8 @@ class FakeSite:
     def __init__(self):
         self.routes: list[Route] = []
         self.hits: list[tuple[str, dict]] = []
+        self.requests: list[dict] = []  # every request: path, params, headers, monotonic time
+        self.in_flight = self.max_in_flight = 0  # requests being answered at once (robots.txt aside)
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -71,6 +73,8 @@ class FakeSite:
         with self.lock:
             self.routes.clear()
             self.hits.clear()
+            self.requests.clear()
+            self.in_flight = self.max_in_flight = 0
 
     def route(self, path: str, *replies: Reply, **params) -> Route:
         route = Route(path, {k: str(v) for k, v in params.items()}, list(replies) or [Reply()])
@@ -82,9 +86,14 @@ class FakeSite:
         with self.lock:
             return [params for hit_path, params in self.hits if hit_path == path]
 
-    def _match(self, path: str, params: dict) -> Route | None:
+    def times_on(self, path: str) -> list[float]:
+        with self.lock:
+            return [r["time"] for r in self.requests if r["path"] == path]
+
+    def _match(self, path: str, params: dict, headers: dict) -> Route | None:
         with self.lock:
             self.hits.append((path, params))
+            self.requests.append({"path": path, "params": params, "headers": headers, "time": time.monotonic()})
             candidates = [r for r in self.routes if r.path == path
                           and all(params.get(k) == v for k, v in r.params.items())]
             if not candidates:
@@ -98,7 +107,20 @@ class FakeSite:
             def do_GET(self):  # noqa: N802
                 parts = urlsplit(self.path)
                 params = dict(parse_qsl(parts.query, keep_blank_values=True))
-                route = site._match(parts.path, params)
+                route = site._match(parts.path, params, dict(self.headers.items()))
+                counted = parts.path != "/robots.txt"
+                if counted:
+                    with site.lock:
+                        site.in_flight += 1
+                        site.max_in_flight = max(site.max_in_flight, site.in_flight)
+                try:
+                    self._answer(parts, route)
+                finally:
+                    if counted:
+                        with site.lock:
+                            site.in_flight -= 1
+
+            def _answer(self, parts, route):
                 if route is None:
                     reply = Reply(body="User-agent: *\nDisallow:\n", content_type="text/plain") \
                         if parts.path == "/robots.txt" else Reply(status=404, json={"code": 404, "msg": "not found"})

@@ -1,6 +1,6 @@
 """Answers in the shapes the sites document and send, with the fields real answers carry.
 
-NetEase's public web API (music.163.com/api/...), Jamendo API v3.0 (developer.jamendo.com/v3.0)
+NetEase's unofficial web API (music.163.com/api/...), Jamendo API v3.0 (developer.jamendo.com/v3.0)
 and LRCLIB (lrclib.net/docs). Only a few fields matter to the spiders; the others are here so that
 the parsers are tested against realistic, noisy records.
 """
@@ -80,6 +80,27 @@ def netease_song(song_id: int, title: str, artists: list[str], duration_ms: int 
     }
 
 
+def netease_song_v3(song_id: int, title: str, artists: list[str], duration_ms: int = 240000,
+                    popularity: float = 100.0, album: str = "An Album") -> dict:
+    """One record in the newer song-detail shape (``/api/v3/song/detail``, the one the web player and
+    Binaryify/NeteaseCloudMusicApi's ``/song/detail`` return): short keys ``ar`` (artists), ``al``
+    (album), ``dt`` (duration, ms), ``pop`` (popularity, 0-100)."""
+    quality = {"br": 320000, "fid": 0, "size": 10366000, "vd": -49000.0, "sr": 44100}
+    return {
+        "name": title, "id": song_id, "pst": 0, "t": 0,
+        "ar": [{"id": 2116 + i, "name": name, "tns": [], "alias": []} for i, name in enumerate(artists)],
+        "alia": [], "pop": popularity, "st": 0, "rt": "", "fee": 8, "v": 93, "crbt": None, "cf": "",
+        "al": {"id": 2522069, "name": album, "picUrl": "https://p2.music.126.net/cover.jpg", "tns": [],
+               "pic_str": "109951163000000000", "pic": 109951163000000000},
+        "dt": duration_ms, "h": quality, "m": {**quality, "br": 192000}, "l": {**quality, "br": 128000},
+        "sq": None, "hr": None, "a": None, "cd": "01", "no": 2, "rtUrl": None, "ftype": 0, "rtUrls": [],
+        "djId": 0, "copyright": 1, "s_id": 0, "mark": 8192, "originCoverType": 1, "originSongSimpleData": None,
+        "tagPicList": None, "resourceState": True, "version": 93, "songJumpInfo": None, "entertainmentTags": None,
+        "awardTags": None, "single": 0, "noCopyrightRcmd": None, "mv": 0, "rtype": 0, "rurl": None, "mst": 9,
+        "cp": 7003, "publishTime": 1288022400000,
+    }
+
+
 def netease_song_detail(songs: list[dict]) -> dict:
     return {"songs": songs, "equalizers": {}, "code": 200}
 
@@ -93,9 +114,31 @@ def netease_lyric(lrc: str) -> dict:
 
 NETEASE_NO_LYRIC = {"sgc": True, "sfy": False, "qfy": False, "nolyric": True, "code": 200}
 
-# A 200 answer in HTML: what the site sends when it suspects a robot.
+# Pure music: a lyric answer flagged pureMusic whose only line says so ("pure music, please enjoy").
+NETEASE_PURE_MUSIC = {"sgc": False, "sfy": False, "qfy": False, "pureMusic": True,
+                      "lrc": {"version": 1, "lyric": "[00:00.00] 纯音乐，请欣赏\n"},
+                      "klyric": {"version": 0, "lyric": ""}, "tlyric": {"version": 0, "lyric": ""}, "code": 200}
+
+# Blocks, as other clients have recorded them (HTTP 200 unless said otherwise): Binaryify/
+# NeteaseCloudMusicApi issues #289, #400, #651 ({"code": -460, "msg": "Cheating"}), #731 and #807 (with
+# "message"), #1658 (-460 "网络太拥挤，请稍候再试！"); ZainCheung/netease-cloud-api #106 (-462 with a
+# verification block); chen310/NeteaseCloudMusicTasks #185 (-447 "服务器忙碌").
+NETEASE_CHEATING = {"code": -460, "msg": "Cheating"}
+NETEASE_TOO_CROWDED = {"code": -460, "message": "网络太拥挤，请稍候再试！"}
+NETEASE_VERIFY = {"code": -462, "data": {"actionCode": "1102401", "verifyType": 50, "verifyId": 1, "verifyUrl": "",
+                                         "blockText": "网络太拥挤，请稍候再试。", "verifyToken": None, "btnText": None,
+                                         "orpheusUrl": None, "frontRuleIds": [1102401],
+                                         "params": {"event_id": "00244094921266753577", "sign": "f10abd41"},
+                                         "url": None},
+                  "message": "网络太拥挤，请稍候再试。"}
+NETEASE_BUSY = {"code": -447, "msg": "服务器忙碌，请稍后再试"}
+NETEASE_TOO_FREQUENT = {"code": 405, "msg": "操作频繁，请稍候再试"}
+
+# An HTML page where JSON was asked for: a block or captcha page.
 NETEASE_BLOCK_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>网易云音乐</title></head>
 <body><div class="n-for404"><p class="note s-fc3">很抱歉，你要查找的网页找不到</p></div></body></html>"""
+NETEASE_VERIFY_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>安全验证</title></head>
+<body><div id="captcha">请完成安全验证后继续访问</div></body></html>"""
 
 # --- Jamendo -------------------------------------------------------------------------------------
 

@@ -112,7 +112,8 @@ def test_a_crawl_fills_the_library_records_its_run_and_is_idempotent(crawl, site
 
     run = CrawlRun.objects.get()
     assert run.status == CrawlRun.Status.FINISHED and run.finished_at >= run.started_at
-    assert (run.items_scraped, run.items_new, run.items_updated, run.items_dropped) == (3, 3, 0, 0)
+    # three songs, each ingested as soon as its details came, then its lyrics as an item of their own
+    assert (run.items_scraped, run.items_new, run.items_updated, run.items_dropped) == (6, 3, 0, 0)
     happy = Song.objects.get(source="netease", external_id="12")
     assert (happy.title, happy.artist, happy.duration, happy.popularity) == ("Happy", "Pharrell Williams", 233.0, 99)
     assert sorted(happy.tags.values_list("name", flat=True)) == ["cheerful", "chinese", "fresh", "pop", "western"]
@@ -128,6 +129,7 @@ def test_a_crawl_fills_the_library_records_its_run_and_is_idempotent(crawl, site
     assert Song.tags.through.objects.count() == 3 * 2 + (3 + 5 + 3)  # no duplicated rows either
     second = CrawlRun.objects.order_by("-id").first()
     assert second.pk != run.pk and (second.items_scraped, second.items_new) == (3, 0)
+    assert len(site.hits_on("/api/song/lyric")) == 3  # lyrics the library has are not asked for again
 
 
 @pytest.mark.django_db(transaction=True)
@@ -252,8 +254,9 @@ def test_the_crawl_command_runs_the_spider_in_its_own_process_into_the_database(
     first, second = CrawlRun.objects.order_by("id")
     assert first.status == second.status == CrawlRun.Status.FINISHED
     assert first.pid != second.pid and first.host
-    assert (first.items_scraped, first.items_new) == (3, 3)
-    assert (second.items_scraped, second.items_new, second.finish_reason) == (2, 0, "closespider_itemcount")
+    assert (first.items_scraped, first.items_new) == (6, 3)  # three songs, then their lyrics
+    # --max-items: two songs, whose lyrics the library has already
+    assert (second.items_scraped, second.items_new, second.finish_reason) == (2, 0, "finished")
     assert "netease: run #" in out.getvalue() and "3 new" in out.getvalue()
 
 

@@ -38,7 +38,7 @@ def test_it_reads_tracks_by_tag_with_musicinfo_across_pages(crawl, site):
     assert (hear["title"], hear["artist"], hear["duration"]) == ("Let Me Hear You", "Jekk", 201.0)
     assert hear["url"] == "https://www.jamendo.com/track/1532771"
     assert hear["audio_url"].startswith("https://prod-1.storage.jamendo.com/?trackid=1532771")
-    assert hear["license_url"] == "http://creativecommons.org/licenses/by-nc-nd/3.0/"
+    assert hear["license_url"] == "http://creativecommons.org/licenses/by-nc-nd/3.0/" and hear["album"] == "Album"
     # genres/instruments/mood vartags -> the library's slugs; free-text vartags are left out
     assert hear["tags"] == ["cheerful", "electronic", "energetic", "keyboard", "pop"]
     assert hear["emotions"] == {"happy": 1.0, "neutral": 0.5}
@@ -48,6 +48,7 @@ def test_it_reads_tracks_by_tag_with_musicinfo_across_pages(crawl, site):
     assert tracks["950"]["emotions"] == {"angry": 1.0, "disgust": 0.6, "sad": 1.0}
     happy_pages = [p for p in site.hits_on("/v3.0/tracks/") if p["tags"] == "happy"]
     assert [p["offset"] for p in happy_pages] == ["0", "2"]
+    assert {p["type"] for p in site.hits_on("/v3.0/tracks/")} == {"single albumtrack"}  # singles too
     assert happy_pages[0]["client_id"] == "test-client" and happy_pages[0]["include"] == "musicinfo licenses"
 
 

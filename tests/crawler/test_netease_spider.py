@@ -68,7 +68,7 @@ def test_it_reads_playlists_songs_and_lyrics(crawl, site):
 
 
 def test_it_drops_what_it_cannot_read_and_goes_on(crawl, site):
-    site.route("/api/playlist/list", Reply(body=NETEASE_BLOCK_PAGE), cat="伤感")  # HTML instead of JSON
+    site.route("/api/playlist/list", Reply(body=""), cat="伤感")  # an empty answer (HTML would be a block)
     site.route("/api/playlist/list", Reply(json=netease_playlist_list("快乐", [
         netease_playlist(101, "a", ["快乐"]), netease_playlist(102, "b", ["快乐"]), {"name": "no id"}])), cat="快乐")
     site.route("/api/v6/playlist/detail", Reply(body='{"code": 200, "playlist": {"trackIds": [{"id": 1'), id=101)
@@ -85,14 +85,14 @@ def test_it_drops_what_it_cannot_read_and_goes_on(crawl, site):
 
     assert list(result.by_id()) == ["1"]
     assert result.by_id()["1"].get("lyrics") is None  # unreadable lyrics: the song is kept without
-    assert result.stat("mien/bad_response/html_not_json") == 1
+    assert result.stat("mien/bad_response/empty") == 1
     assert result.stat("mien/bad_response/malformed_json") == 1
     assert result.stat("mien/bad_response/missing_field") == 1
     assert result.stat("mien/dropped/missing_title") == 1
     assert result.stat("mien/dropped/missing_artist") == 1
     assert result.stat("mien/dropped/not_in_song_detail") == 1
     assert result.stat("mien/dropped") == 3
-    assert result.stat("mien/lyrics/malformed_json") == 3  # asked for all three before validation
+    assert result.stat("mien/lyrics/malformed_json") == 1  # not asked for the songs without title or artist
 
 
 def test_it_retries_a_500_and_a_429_then_succeeds(crawl, site):
@@ -118,17 +118,18 @@ def test_a_song_detail_that_keeps_failing_or_timing_out_drops_its_songs(crawl, s
         netease_playlist(101, "a", ["快乐"]), netease_playlist(102, "b", ["快乐"])])), cat="快乐")
     site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(101, "a", ["快乐"], [1, 2])), id=101)
     site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(102, "b", ["快乐"], [3])), id=102)
-    site.route("/api/song/detail/", Reply(delay=1.5, json=netease_song_detail([])), id=1)  # times out
+    for song_id in (1, 2):  # time out
+        site.route("/api/song/detail/", Reply(delay=1.5, json=netease_song_detail([])), id=song_id)
     site.route("/api/song/detail/", Reply(status=500), id=3)  # fails every time
     site.route("/api/song/lyric", Reply(json=netease_lyric("")))
 
     result = crawl("netease", categories="快乐",
-                   settings={"DOWNLOAD_TIMEOUT": 0.5, "RETRY_TIMES": 1, "NETEASE_SONG_DETAIL_BATCH": 2})
+                   settings={"DOWNLOAD_TIMEOUT": 0.5, "RETRY_TIMES": 1, "NETEASE_SONG_DETAIL_BATCH": 1})
 
     assert result.items == []
     assert result.stat("mien/dropped/song_detail_timeout") == 2
     assert result.stat("mien/dropped/song_detail_http_500") == 1
-    assert len(site.hits_on("/api/song/detail/")) == 4  # each batch tried twice
+    assert len(site.hits_on("/api/song/detail/")) == 6  # each batch tried twice
     assert result.reason == "finished"
 
 
@@ -159,3 +160,78 @@ def test_max_items_stops_collecting_songs(crawl, site):
     assert len(site.hits_on("/api/playlist/list")) == 1  # no second page: two playlists hold enough tracks
     assert len(site.hits_on("/api/v6/playlist/detail")) == 2
     assert result.reason == "closespider_itemcount"
+
+
+def test_it_reads_the_newer_song_shape_and_pure_music(crawl, site):
+    from tests.crawler.recorded import NETEASE_PURE_MUSIC, netease_song_v3
+
+    site.route("/api/playlist/list", Reply(json=netease_playlist_list("轻音乐", [
+        netease_playlist(301, "钢琴", ["轻音乐", "钢琴", "安静"])])), cat="轻音乐")
+    site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(
+        301, "钢琴", ["轻音乐", "钢琴", "安静"], [31, 32])), id=301)
+    site.route("/api/song/detail/", Reply(json=netease_song_detail([
+        netease_song_v3(31, "River Flows in You", ["Yiruma"], 187000, 100.0, album="First Love"),
+        netease_song_v3(32, "晴天", ["周杰伦"], 269000, 95.0, album="叶惠美")])))
+    site.route("/api/song/lyric", Reply(json=NETEASE_PURE_MUSIC), id=31)
+    site.route("/api/song/lyric", Reply(json=netease_lyric("[00:29.10]故事的小黄花")), id=32)
+
+    result = crawl("netease", categories="轻音乐")
+
+    songs = result.by_id()
+    river = songs["31"]
+    assert (river["title"], river["artist"], river["album"], river["duration"], river["popularity"]) == (
+        "River Flows in You", "Yiruma", "First Love", 187.0, 100)
+    assert river["instrumental"] is True and not river.get("lyrics")  # "纯音乐，请欣赏" is not a lyric
+    assert songs["32"]["album"] == "叶惠美" and songs["32"]["lyrics"] == "故事的小黄花"
+    # each song came first on its own, its lyrics after
+    first = [item for item in result.items if item["external_id"] == "32"][0]
+    assert first["title"] == "晴天" and "lyrics" not in first and first["tags"]
+
+
+def test_it_keeps_its_own_pace_one_request_at_a_time_without_autothrottle(crawl, site):
+    serve_two_categories(site)
+
+    result = crawl("netease", categories="快乐,伤感", settings={"DOWNLOAD_DELAY": 0.3, "CONCURRENT_REQUESTS": 8})
+
+    settings = result.crawler.settings
+    assert not settings.getbool("AUTOTHROTTLE_ENABLED")  # the project turns it on; this spider off
+    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 8  # (the test's); the spider's own is 1:
+    from crawler.spiders.netease import NeteaseSpider
+
+    assert NeteaseSpider.custom_settings["CONCURRENT_REQUESTS_PER_DOMAIN"] == 1
+    times = sorted(r["time"] for r in site.requests if r["path"] != "/robots.txt")
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert len(gaps) >= 8 and min(gaps) >= 0.3 * 0.95  # never faster than the delay, no jitter below it
+    # the project's own User-Agent; no cookies, no borrowed browser headers
+    for request in site.requests:
+        headers = {k.lower(): v for k, v in request["headers"].items()}
+        assert headers["user-agent"].startswith("MienBot/1.0 (")
+        assert "cookie" not in headers and "x-real-ip" not in headers and "origin" not in headers
+
+
+def test_its_delay_is_never_below_three_seconds():
+    from scrapy.settings import Settings
+
+    from crawler.spiders.netease import NeteaseSpider
+
+    for configured, expected in ((1.0, 3.0), (3.0, 3.0), (5.5, 5.5)):
+        settings = Settings()
+        settings.setmodule("crawler.settings", priority="project")
+        settings.set("NETEASE_DOWNLOAD_DELAY", configured)
+        NeteaseSpider.update_settings(settings)
+        assert settings.getfloat("DOWNLOAD_DELAY") == expected
+        assert settings.getbool("AUTOTHROTTLE_ENABLED") is False
+        assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 1
+
+
+def test_it_refuses_a_live_site_without_an_operator_contact(crawl, site):
+    for spider, setting, url in (("netease", "NETEASE_API_URL", "https://music.163.com"),
+                                 ("jamendo", "JAMENDO_API_URL", "https://api.jamendo.com/v3.0")):
+        result = crawl(spider, settings={setting: url, "CRAWLER_CONTACT": "", "JAMENDO_CLIENT_ID": "k"})
+
+        assert result.items == [] and result.stat("downloader/request_count") == 0
+        assert "CRAWLER_CONTACT is not set" in result.crawler.spider.disabled_reason
+    # on 127.0.0.1 (these tests) no contact is needed, and with one a live site is fine to ask
+    from crawler.spiders.base import is_local
+
+    assert is_local(site.url) and is_local("http://localhost:8000") and not is_local("https://lrclib.net")

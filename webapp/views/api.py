@@ -113,6 +113,8 @@ def recognition_json(recognition: Recognition) -> dict:
                 "reasons": song_reasons(pick, by_id), "mood": pick.get("mood"),
                 "mood_label": str(EMOTION_LABELS[pick["mood"]]) if pick.get("mood") in EMOTION_LABELS else None,
                 "url": song.url, "embed_url": song.embed_url, "audio_url": song.audio_url,
+                # Attribution: a Creative Commons song is shown with its artist and licence where it plays.
+                "album": song.album, "license_url": song.license_url, "license_name": song.license_name,
             })
     corrected = correction_of(recognition)
     return {

@@ -8,7 +8,7 @@
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from recommender.crawling import SPIDERS, CrawlAlreadyRunning, run_spider
+from recommender.crawling import SPIDERS, CrawlNotStarted, run_spider
 from recommender.models import CrawlRun
 
 
@@ -26,7 +26,10 @@ class Command(BaseCommand):
         parser.add_argument("spiders", nargs="+", metavar="SPIDER", choices=[*SPIDERS, "all"],
                             help=f"{', '.join(SPIDERS)} or all")
         parser.add_argument("--max-items", type=int, default=None,
-                            help="stop after this many songs (CLOSESPIDER_ITEMCOUNT): a polite trial run")
+                            help="at most this many songs per spider: a polite trial run")
+        parser.add_argument("--ignore-backoff", action="store_true",
+                            help="run even though the site blocked the spider's last run (its back-off time "
+                                 "is in the admin); only once you know why it was blocked")
         parser.add_argument("--timeout", type=float, default=None,
                             help="stop a spider's process after this many seconds (default MIEN_CRAWL_TIMEOUT)")
         parser.add_argument("-s", "--set", dest="overrides", action="append", default=[], type=_pair,
@@ -34,7 +37,7 @@ class Command(BaseCommand):
         parser.add_argument("-a", "--arg", dest="spider_args", action="append", default=[], type=_pair,
                             metavar="NAME=VALUE", help="a spider argument, e.g. categories=快乐,伤感")
 
-    def handle(self, *args, spiders, max_items, timeout, overrides, spider_args, **options):
+    def handle(self, *args, spiders, max_items, timeout, overrides, spider_args, ignore_backoff, **options):
         if max_items is not None and max_items < 1:
             raise CommandError("--max-items must be at least 1")
         names = list(SPIDERS) if "all" in spiders else list(dict.fromkeys(spiders))
@@ -43,8 +46,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{name}: crawling...")
             try:
                 run = run_spider(name, max_items=max_items, timeout=timeout, overrides=dict(overrides),
-                                 spider_args=dict(spider_args), output=self.stderr)
-            except CrawlAlreadyRunning as exc:
+                                 spider_args=dict(spider_args), output=self.stderr, ignore_backoff=ignore_backoff)
+            except CrawlNotStarted as exc:
                 self.stderr.write(self.style.WARNING(f"{name}: {exc}"))
                 problems.append(name)
                 continue

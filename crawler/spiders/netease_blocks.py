@@ -1,0 +1,43 @@
+"""How NetEase Cloud Music turns away a client it takes for a robot.
+
+Its web endpoints are unofficial and answer a block in several shapes, none of them an honest 429:
+
+- HTTP 200 with JSON ``{"code": -460, "msg": "Cheating"}`` (also ``"message": "网络太拥挤，请稍候再试！"``);
+- ``-462`` with a ``data.blockText`` and a ``verifyUrl`` (a verification is wanted), ``-447``
+  ("服务器忙碌") and ``405`` ("操作频繁，请稍候再试");
+- an HTML page (a block or captcha page) where JSON was asked for;
+- a redirect away from the API (to a verification page).
+
+Reports from other clients (Binaryify/NeteaseCloudMusicApi issues #289, #400, #651, #807, #1658)
+show these after too many requests from one address, and bans of days at faster rates. The only
+answer is to stop and come back much later, never to keep asking.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+BLOCK_CODES = {-460: "cheating / too many requests", -462: "verification required", -447: "server busy",
+               405: "too many requests"}
+
+
+def block_reason(response, data=None, request=None) -> str | None:
+    """Why `response` is a block (a short sentence), or None when it is an ordinary answer.
+
+    data: the parsed JSON of the response, when the caller has it; request: the request it answers
+    (in a downloader middleware, where the response is not yet tied to it).
+    """
+    redirects = (request.meta if request is not None else response.meta).get("redirect_urls") or []
+    if redirects and urlsplit(response.url).path != urlsplit(redirects[0]).path:
+        return f"redirected from the API to {response.url} (a verification page)"
+    if response.status in (403, 405):  # (a 429 is an honest "slow down": retried after Retry-After)
+        return f"HTTP {response.status} from {urlsplit(response.url).path}"
+    if response.body.lstrip()[:1] == b"<":
+        return f"an HTML page instead of the API's JSON from {urlsplit(response.url).path} (a block page)"
+    if isinstance(data, dict) and data.get("code") in BLOCK_CODES:
+        code = data["code"]
+        detail = data.get("msg") or data.get("message")
+        if not detail and isinstance(data.get("data"), dict):
+            detail = data["data"].get("blockText")
+        return f"code {code} ({BLOCK_CODES[code]}): {str(detail or 'no message')[:120]}"
+    return None
