@@ -6,8 +6,8 @@ shapes and how often people pushed back; one click confirms the label, a pick an
 it. The bulk actions of the song list stay. Imported at the end of recommender/admin.py.
 """
 
-from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404
@@ -22,6 +22,11 @@ from django.views.decorators.http import require_POST
 from . import catalogue_evidence, curation, review
 from .admin import CurationActions, HasLyricsFilter
 from .models import EMOTION_CHOICES, EMOTION_LABELS, EmotionLabel, Song, SongReview
+
+
+class QueueChangeList(ChangeList):
+    def _get_default_ordering(self):
+        return review.QUEUE_ORDER  # not ModelAdmin.ordering: the system checks want model fields there
 
 
 class QueueEmotionFilter(admin.SimpleListFilter):
@@ -56,14 +61,19 @@ class ReasonFilter(admin.SimpleListFilter):
 class SongReviewAdmin(CurationActions, admin.ModelAdmin):
     """The queue (?threshold=0.5 changes the confidence threshold for this page)."""
 
-    list_display = ("title_link", "artist", "source", "label", "waiting_because", "evidence", "playlists",
-                    "hides", "corrections", "decide", "listen")
+    list_display = ("title_link", "artist", "label", "decide", "evidence", "playlists", "pushback")
     list_display_links = None
     search_fields = ("title", "artist")
     list_filter = (QueueEmotionFilter, ReasonFilter, HasLyricsFilter, "source")
     actions = ["approve_model_labels", "set_emotion", "add_tag", "remove_tag", "remove_from_library"]
     list_per_page = 50
     show_full_result_count = False  # the queue's count is the costly part of the page: count it once
+
+    class Media:
+        css = {"all": ["css/review.css"]}
+
+    def get_changelist(self, request, **kwargs):
+        return QueueChangeList
 
     def get_queryset(self, request):
         threshold = getattr(request, "review_threshold", None)
@@ -91,7 +101,11 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
         threshold = getattr(request, "review_threshold", review.REVIEW_THRESHOLD)
         subtitle = _("labels below %(t).2f and songs people push back on; most playlists first, then lowest "
                      "confidence") % {"t": threshold}
-        return super().changelist_view(request, {**(extra_context or {}), "subtitle": subtitle})
+        with review.planned_without_jit():
+            response = super().changelist_view(request, {**(extra_context or {}), "title": _("Review queue"),
+                                                         "subtitle": subtitle})
+            # The rows are fetched while the template renders: render inside the transaction.
+            return response.render() if hasattr(response, "render") else response
 
     def decide_view(self, request):
         """One row's button: confirm the song's label, or change it to the emotion picked beside it."""
@@ -133,29 +147,26 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
 
     @admin.display(description=_("title"), ordering="title")
     def title_link(self, song):
-        return format_html('<a href="{}">{}</a>', reverse("admin:recommender_song_change", args=[song.pk]), song.title)
+        link = format_html('<a href="{}">{}</a>', reverse("admin:recommender_song_change", args=[song.pk]), song.title)
+        return format_html("{}<br><small>{} {}</small>", link, song.get_source_display(), self.listen(song))
 
     @admin.display(description=_("label"), ordering="label_confidence")
     def label(self, song):
-        return curation.describe(*curation.effective_labels(song.labels.all()))
-
-    @admin.display(description=_("waiting because"))
-    def waiting_because(self, song):
         names = {review.REASON_LOW_CONFIDENCE: _("low confidence"), review.REASON_HIDDEN: _("hidden by people"),
                  review.REASON_CORRECTED: _("in corrected playlists")}
-        return ", ".join(str(names[reason]) for reason in review.reasons(song))
+        return format_html('{}<br><small class="review-reasons">{}</small>',
+                           curation.describe(*curation.effective_labels(song.labels.all())),
+                           ", ".join(str(names[reason]) for reason in review.reasons(song)))
 
     @admin.display(description=_("playlists"), ordering="playlists")
     def playlists(self, song):
         return song.playlists
 
-    @admin.display(description=_("hidden by"), ordering="hides")
-    def hides(self, song):
-        return song.hides
-
-    @admin.display(description=_("corrected playlists"), ordering="corrections")
-    def corrections(self, song):
-        return song.corrections
+    @admin.display(description=_("pushback"), ordering="hides")
+    def pushback(self, song):
+        return format_html('<span class="review-hides">{}</span><br><span class="review-corrections">{}</span>',
+                           _t("hidden by %(n)d") % {"n": song.hides},
+                           _t("in %(n)d corrected playlists") % {"n": song.corrections})
 
     @admin.display(description=_("why this label"))
     def evidence(self, song):
@@ -217,8 +228,9 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
     def decide(self, song):
         url = reverse("admin:recommender_songreview_decide")
         _source, current = curation.effective_labels(song.labels.all())
-        choice = forms.Select(choices=[("", "---------"), *EMOTION_CHOICES]).render(
-            f"review_emotion_{song.pk}", "", attrs={"id": f"review-emotion-{song.pk}", "aria-label": _t("new emotion")})
+        options = format_html_join("", '<option value="{}">{}</option>', EMOTION_CHOICES)
+        choice = format_html('<select name="review_emotion_{}" id="review-emotion-{}" aria-label="{}">'
+                             '<option value="">---------</option>{}</select>', song.pk, song.pk, _t("new emotion"), options)
         return format_html(
             '<button type="submit" class="button review-confirm" name="review_confirm" value="{}" formaction="{}" '
             'title="{}">{}</button> {} <button type="submit" class="button review-relabel" name="review_relabel" '

@@ -22,11 +22,13 @@ Everything is computed as annotations of one query (subqueries per song on index
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import (BooleanField, Count, DateTimeField, Exists, ExpressionWrapper, F, FloatField,
-                              IntegerField, OuterRef, Q, Subquery, Value)
+                              IntegerField, Max, OuterRef, Q, Subquery, Value)
 from django.db.models.functions import Coalesce
 
 from .models import EmotionLabel, HiddenSong, Recognition, RecognitionCorrection, Song
@@ -83,6 +85,22 @@ def with_review_signals(queryset=None):
                              corrections=_count(corrections))
 
 
+def _doubtful_song_ids(threshold: float):
+    """Songs whose best non-admin label (model over catalogue) is below ``threshold``: one pass over
+    the labels, evaluated once by the database (not per song)."""
+    best = (EmotionLabel.objects.exclude(source=ADMIN).order_by().values("song")
+            .annotate(model=Max("confidence", filter=Q(source=MODEL)),
+                      catalogue=Max("confidence", filter=Q(source=CATALOGUE)))
+            .annotate(best=Coalesce("model", "catalogue")).filter(best__lt=threshold))
+    return best.values("song")
+
+
+def _often(model, minimum: int):
+    """Songs with at least ``minimum`` rows in ``model`` ever: a superset of the pushed-back songs (the
+    exact count is since the curator's decision), so the exact count runs only for these."""
+    return model.objects.order_by().values("song").annotate(n=Count("pk")).filter(n__gte=minimum).values("song")
+
+
 def review_queue(queryset=None, threshold: float | None = None, min_hides: int | None = None,
                  min_corrections: int | None = None):
     """The songs in the library that wait for a curator, most playlists first, then lowest confidence.
@@ -90,15 +108,30 @@ def review_queue(queryset=None, threshold: float | None = None, min_hides: int |
     Also annotated with ``low_confidence``, ``pushed_back`` (booleans: why each one waits).
     """
     threshold = REVIEW_THRESHOLD if threshold is None else threshold
-    min_hides = settings.MIEN_REVIEW_MIN_HIDES if min_hides is None else min_hides
-    min_corrections = settings.MIEN_REVIEW_MIN_CORRECTIONS if min_corrections is None else min_corrections
+    min_hides = max(1, settings.MIEN_REVIEW_MIN_HIDES if min_hides is None else min_hides)
+    min_corrections = max(1, settings.MIEN_REVIEW_MIN_CORRECTIONS if min_corrections is None else min_corrections)
     queryset = with_review_signals((Song.objects.all() if queryset is None else queryset).filter(is_active=True))
-    low = Q(curated=False, review_confidence__lt=threshold)
-    pushed_back = Q(hides__gte=max(1, min_hides)) | Q(corrections__gte=max(1, min_corrections))
-    return (queryset.filter(label_confidence__isnull=False).filter(low | pushed_back)
+    # Cheap set tests first: the per-song counts only run for songs that can pass them.
+    low = Q(id__in=_doubtful_song_ids(threshold)) & Q(curated=False)
+    pushed_back = ((Q(id__in=_often(HiddenSong, min_hides)) & Q(hides__gte=min_hides))
+                   | (Q(id__in=_often(RecognitionCorrection.playlist_songs.through, min_corrections))
+                      & Q(corrections__gte=min_corrections)))
+    return (queryset.filter(Exists(EmotionLabel.objects.filter(song=OuterRef("pk")))).filter(low | pushed_back)
             .annotate(low_confidence=ExpressionWrapper(low, output_field=BooleanField()),
                       pushed_back=ExpressionWrapper(pushed_back, output_field=BooleanField()))
             .order_by(*QUEUE_ORDER))
+
+
+@contextmanager
+def planned_without_jit():
+    """Run the queue's queries in a transaction with PostgreSQL's JIT off. The queue's many correlated
+    subqueries give it a cost estimate above jit_above_cost, and compiling them took ~1 s for a query
+    that runs in ~0.3 s on the full catalogue (bench/bench_review.py)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        yield
 
 
 def reasons(song) -> list[str]:
@@ -117,7 +150,8 @@ def waiting_per_emotion(queryset=None, **thresholds) -> tuple[int, dict[str, int
     """(songs waiting, {emotion: songs waiting whose label playlists use is that emotion}); a song
     with two emotions counts under both. Two queries."""
     waiting = review_queue(queryset, **thresholds).order_by().values("pk")
-    rows = EmotionLabel.objects.filter(song__in=Subquery(waiting)).values_list("song_id", "emotion", "source")
+    with planned_without_jit():
+        rows = list(EmotionLabel.objects.filter(song__in=Subquery(waiting)).values_list("song_id", "emotion", "source"))
     by_song: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for song_id, emotion, source in rows:
         by_song[song_id][source].append(emotion)
