@@ -195,19 +195,31 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
                 lines.append(_t("%(emotion)s %(confidence).2f: no catalogue rule fits its tags any more") % {
                     "emotion": label.emotion, "confidence": label.confidence})
             for reason in reasons[:2]:
-                line = _t("%(emotion)s %(confidence).2f from the catalogue rule “%(rule)s”") % {
-                    "emotion": label.emotion, "confidence": label.confidence, "rule": reason.rule}
-                if reason.kind == "netease":
-                    line += "; " + _t("tags used: %(tags)s; fired on %(share)d%% of its NetEase playlists "
-                                      "(weight %(weight).1f)") % {
-                        "tags": ", ".join(tags.get(t, t) for t in reason.tags), "share": round(reason.share * 100),
-                        "weight": reason.weight}
-                    if reason.without:
-                        line += "; " + _t("not on playlists also tagged %(tags)s") % {"tags": ", ".join(reason.without)}
-                elif reason.tags:
-                    line += "; " + _t("its derived tags: %(tags)s") % {"tags": "; ".join(reason.tags)}
-                lines.append(line)
+                lines.append(self._catalogue_line(reason, tags))
         return lines
+
+    @staticmethod
+    def _catalogue_line(reason, tag_names) -> str:
+        label = {"emotion": reason.emotion, "confidence": reason.confidence, "rule": reason.rule}
+        if reason.kind == "netease":
+            line = _t("%(emotion)s %(confidence).2f from the catalogue rule “%(rule)s”") % label
+            line += "; " + _t("tags used: %(tags)s; fired on %(share)d%% of its NetEase playlists (weight %(weight).1f)") % {
+                "tags": ", ".join(tag_names.get(t, t) for t in reason.tags), "share": round(reason.share * 100),
+                "weight": reason.weight}
+            if reason.without:
+                line += "; " + _t("not on playlists also tagged %(tags)s") % {
+                    "tags": ", ".join(tag_names.get(t, t) for t in reason.without)}
+            return line
+        if reason.kind == "spotify_mood":
+            return _t("%(emotion)s %(confidence).2f from its Spotify playlist's mood %(mood)s: %(rule)s") % {
+                **label, "mood": reason.mood}
+        low, high, centre = reason.sector
+        line = _t("%(emotion)s %(confidence).2f from the catalogue rule “valence/arousal sector %(low)d°-%(high)d° "
+                  "(centre %(centre)d°): %(rule)s”") % {**label, "low": low, "high": high, "centre": centre}
+        if reason.derived_tags:
+            line += "; " + _t("tags derived from the same valence/arousal: %(tags)s") % {
+                "tags": "; ".join(f"{tag_names.get(tag, tag)} ({rule})" for tag, rule in reason.derived_tags)}
+        return line
 
     def classifier_probabilities(self, song):
         """Every emotion's probability, kept when the song was labelled."""

@@ -32,11 +32,14 @@ class CatalogueReason:
     kind: str  # "netease" | "sector" | "spotify_mood"
     emotion: str
     confidence: float
-    rule: str  # the build script's own words for the rule
-    tags: list[str] = field(default_factory=list)  # the song's tags the rule used (slugs)
+    rule: str  # the build script's own words for the rule (English data, shown as written)
+    tags: list[str] = field(default_factory=list)  # NetEase, Spotify mood: the song's tags the rule used
     without: list[str] = field(default_factory=list)  # tags whose presence stops the rule (NetEase)
     weight: float | None = None
     share: float | None = None  # NetEase: the fraction of the song's playlists the rule fired on
+    mood: str = ""  # Spotify: the source playlist's mood
+    sector: tuple[int, int, int] | None = None  # (from, to, centre) in degrees on the valence/arousal circle
+    derived_tags: list[tuple[str, str]] = field(default_factory=list)  # (tag, the rule that derived it)
 
 
 @lru_cache(maxsize=1)
@@ -62,10 +65,10 @@ def _netease(tags: set[str], emotion: str, confidence: float) -> list[CatalogueR
     return sorted(found, key=lambda reason: -reason.weight)
 
 
-def _derived_tags(source: str, tags: set[str]) -> list[str]:
+def _derived_tags(source: str, tags: set[str]) -> list[tuple[str, str]]:
     derived = rules().get("tag_rules", {})
     sources = [source] if source in derived else list(derived)
-    return [f"{rule['tag']} ({rule['rule']})" for name in sources for rule in derived[name] if rule["tag"] in tags]
+    return [(rule["tag"], rule["rule"]) for name in sources for rule in derived[name] if rule["tag"] in tags]
 
 
 def explain(source: str, tags, emotion: str, confidence: float) -> list[CatalogueReason]:
@@ -77,12 +80,13 @@ def explain(source: str, tags, emotion: str, confidence: float) -> list[Catalogu
         for mood, info in rules().get("spotify_moods", {}).items():
             weight = info["weights"].get(emotion)
             if weight is not None and info["tag"] in tags and abs(weight - confidence) <= ROUNDING:
-                reasons.append(CatalogueReason("spotify_mood", emotion, confidence,
-                                               f"Spotify mood = {mood}: {info['why']}", [info["tag"]], weight=weight))
+                reasons.append(CatalogueReason("spotify_mood", emotion, confidence, info["why"], [info["tag"]],
+                                               weight=weight, mood=mood))
     if not reasons:  # Deezer, Spotify "Energetic", or a NetEase song merged with one of those
         for sector in rules().get("sectors", ()):
             if sector["emotion"] == emotion:
-                low, high = (sector["centre"] - sector["half_width"]) % 360, (sector["centre"] + sector["half_width"]) % 360
-                text = f"valence/arousal sector {low}°-{high}° (centre {sector['centre']}°): {sector['why']}"
-                reasons.append(CatalogueReason("sector", emotion, confidence, text, _derived_tags(source, tags)))
+                centre, half = sector["centre"], sector["half_width"]
+                reasons.append(CatalogueReason("sector", emotion, confidence, sector["why"],
+                                               sector=((centre - half) % 360, (centre + half) % 360, centre),
+                                               derived_tags=_derived_tags(source, tags)))
     return reasons

@@ -258,5 +258,6 @@ def test_it_finds_the_rule_behind_a_catalogue_label():
     assert (reason.tags, reason.weight, reason.share) == (["excited", "rock"], 0.8, 0.5)
     assert explain("netease", {"pop"}, "angry", 0.5)[0].kind == "sector"  # no NetEase rule: merged from Deezer
     [sector] = explain("deezer", {"tense", "dark"}, "fear", 0.4)
-    assert sector.kind == "sector" and any(tag.startswith("tense (V < 0") for tag in sector.tags)
+    assert sector.kind == "sector" and ("tense", "V < 0 and A >= 0.35") in sector.derived_tags
+    assert sector.sector == (88, 132, 110)
     assert explain("spotify", {"cheerful"}, "happy", 1.0)[0].kind == "spotify_mood"
