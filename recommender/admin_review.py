@@ -195,7 +195,10 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
                 lines.append(_t("%(emotion)s %(confidence).2f: no catalogue rule fits its tags any more") % {
                     "emotion": label.emotion, "confidence": label.confidence})
             for reason in reasons[:2]:
-                lines.append(self._catalogue_line(reason, tags))
+                line = self._catalogue_line(reason, tags)
+                if reason.kind == "sector" and song.source == "netease":  # only a merged entry gives one
+                    line += "; " + _t("read from a Deezer or Spotify entry of the same song, merged into it")
+                lines.append(line)
         return lines
 
     @staticmethod
