@@ -18,6 +18,7 @@ BENCHES = {
     "training": "Training mien_vgg, one step of 64 augmented faces: glibc malloc vs jemalloc",
     "lyrics": "Labelling 10,000 songs from lyrics (target < 60 s)",
     "ingest": "Bulk ingest into PostgreSQL through `recommender.library.ingest_many` (target >= 500 songs/s)",
+    "review": "The curators' review queue page on the full catalogue (9,282 songs) with people's signals",
     "load": "Load: 20 clients snapping for 60 s (long-poll) against gunicorn + 2 Celery workers on PostgreSQL and Redis",
 }
 

@@ -1,5 +1,5 @@
-"""Curation in the Django admin: songs with their labels, tags and history; a review queue of
-uncertain model labels; bulk relabel / approve / soft delete / tag; Excel export and import.
+"""Curation in the Django admin: songs with their labels, tags and history; bulk relabel / approve /
+soft delete / tag; Excel export and import. The review queue is in admin_review.py.
 
 The work itself lives in recommender/curation.py; these classes only collect what to act on.
 """
@@ -16,14 +16,13 @@ from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import admin_crawl  # noqa: F401  (registers CrawlRun)
 from . import curation, retraining
 from .admin_retrain import can_retrain, describe_scores  # registers ClassifierRun
-from .models import (EMOTION_CHOICES, EmotionLabel, Favourite, LabelChange, Recognition, Song, SongReview, Tag,
-                     TypicalSong)
+from .models import EMOTION_CHOICES, EmotionLabel, Favourite, LabelChange, Recognition, Song, Tag, TypicalSong
 
 
 class EmotionLabelInline(admin.TabularInline):
@@ -293,81 +292,6 @@ class SongAdmin(CurationActions, admin.ModelAdmin):
         return render(request, "admin/recommender/song/import_excel.html", context)
 
 
-@admin.register(SongReview)
-class SongReviewAdmin(CurationActions, admin.ModelAdmin):
-    """Model labels below the threshold (?threshold=0.5 to change it), lowest confidence first."""
-
-    list_display = ("title_link", "artist", "emotions", "model_confidence", "classifier_probabilities",
-                    "lexicon_features", "probabilities", "lyrics_excerpt", "listen")
-    list_display_links = None
-    search_fields = ("title", "artist")
-    list_filter = (LabelEmotionFilter, HasLyricsFilter, "source")
-    actions = ["approve_model_labels", "set_emotion", "add_tag", "remove_tag", "remove_from_library"]
-    list_per_page = 50
-    def get_queryset(self, request):
-        threshold = getattr(request, "review_threshold", curation.REVIEW_THRESHOLD)
-        queryset = curation.review_queue(super().get_queryset(request), threshold=threshold)
-        return queryset.prefetch_related(
-            "tags", Prefetch("labels", queryset=EmotionLabel.objects.order_by("-confidence")))
-
-    def changelist_view(self, request, extra_context=None):
-        # ?threshold= is ours, not a field lookup: take it off before the change list sees it.
-        if "threshold" in request.GET:
-            try:
-                request.review_threshold = min(1.0, max(0.0, float(request.GET["threshold"])))
-            except ValueError:
-                pass
-            request.GET = request.GET.copy()
-            request.GET.pop("threshold")
-        extra_context = {**(extra_context or {}), "subtitle": _("model labels below %(t).2f, lowest first") % {
-            "t": getattr(request, "review_threshold", curation.REVIEW_THRESHOLD)}}
-        return super().changelist_view(request, extra_context)
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) if obj is None else False
-
-    @admin.display(description=_("title"), ordering="title")
-    def title_link(self, song):
-        return format_html('<a href="{}">{}</a>', reverse("admin:recommender_song_change", args=[song.pk]), song.title)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("model confidence"), ordering="model_confidence")
-    def model_confidence(self, song):
-        return f"{song.model_confidence:.2f}"
-
-    @admin.display(description=_("classifier probabilities"))
-    def classifier_probabilities(self, song):
-        """What led to the model label: every emotion's probability, kept when the song was labelled."""
-        probabilities = curation.model_probabilities(song.labels.all())
-        if not probabilities:
-            return _("not kept (labelled before probabilities were kept: run label_songs)")
-        return format_html_join(", ", "{} {}", ((e, f"{p:.2f}") for e, p in probabilities.items()))
-
-    @admin.display(description=_("lexicon features of the lyrics"))
-    def lexicon_features(self, song):
-        evidence = song.lyrics_features or curation.lyrics_evidence(song.lyrics)
-        if not evidence:
-            return _("no lyrics")
-        intensities = ", ".join(f"{e} {v:.2f}" for e, v in evidence["intensities"].items()) or _("no emotion words")
-        return _("%(intensities)s; polarity %(polarity)+.2f; %(hits)d emotion words, %(negations)d negated, "
-                 "%(degrees)d degree words in %(words)d words") % {**evidence, "intensities": intensities}
-
-    @admin.display(description=_("all labels"))
-    def probabilities(self, song):
-        return "; ".join(f"{label.emotion} {label.confidence:.2f} ({label.source})" for label in song.labels.all())
-
-    @admin.display(description=_("lyrics"))
-    def lyrics_excerpt(self, song):
-        if not song.lyrics and song.lyrics_sha1:
-            return _("not stored (MIEN_STORE_LYRICS is off)")
-        return (song.lyrics[:120] + "…") if len(song.lyrics) > 120 else song.lyrics
-
-
 @admin.register(LabelChange)
 class LabelChangeAdmin(admin.ModelAdmin):
     list_display = ("changed_at", "song", "changed_by", "old", "new", "via")
@@ -406,3 +330,5 @@ class RecognitionAdmin(admin.ModelAdmin):
 admin.site.register(TypicalSong)
 admin.site.register(Favourite)
 admin.site.site_header = _("Mien curation")
+
+from . import admin_review  # noqa: E402,F401  (registers the review queue; it reuses the classes above)

@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from .emotion.labels import EMOTIONS
 from .library import bump_library_version, ensure_tags, is_tag_name
 from .models import EmotionLabel, LabelChange, Song, Tag
 from .spreadsheet import neutralise, restore
+from .review import REVIEW_THRESHOLD, review_queue  # noqa: F401  (the queue lives in review.py)
 
 ADMIN = EmotionLabel.Source.ADMIN
 MODEL = EmotionLabel.Source.MODEL
-REVIEW_THRESHOLD = 0.6  # model labels below this confidence wait in the review queue
 CONFIDENCE_BANDS = {  # name -> [low, high)
     "low": (0.0, 0.4),
     "medium": (0.4, 0.7),
@@ -119,6 +120,26 @@ def approve(songs, user=None) -> int:
     return approved
 
 
+@transaction.atomic
+def confirm(songs, user=None, via: str = "confirm") -> int:
+    """A curator agrees with a song's labels, whatever their source: they become admin labels (at
+    1.0), and an already curated song is confirmed again (history kept, people's earlier pushback
+    answered: see review.py). Returns how many songs were confirmed."""
+    confirmed = 0
+    for song_id, (source, emotions) in _effective_by_song(_song_ids(songs)).items():
+        if not emotions:
+            continue
+        if source != ADMIN:
+            confirmed += set_emotions([song_id], {e: 1.0 for e in emotions}, user=user, via=via)
+            continue
+        EmotionLabel.objects.filter(song_id=song_id, source=ADMIN).update(labelled_at=timezone.now(),
+                                                                          labelled_by=user)
+        text = describe(source, emotions)
+        LabelChange.objects.create(song_id=song_id, changed_by=user, old=text, new=text, via=via)
+        confirmed += 1
+    return confirmed
+
+
 def record_change(song, old: str, user=None, via: str = "admin form") -> LabelChange | None:
     """After a song's labels were edited by hand: keep the change, if there was one."""
     new = current_description(song)
@@ -159,17 +180,7 @@ def remove_tag(songs, name: str) -> int:
     return count
 
 
-# -- review queue -------------------------------------------------------------------------------
-
-def review_queue(queryset=None, threshold: float = REVIEW_THRESHOLD):
-    """Songs labelled by the model (no admin label) whose best model confidence is below
-    ``threshold``, lowest first, annotated with ``model_confidence``."""
-    queryset = Song.objects.all() if queryset is None else queryset
-    admin_labels = EmotionLabel.objects.filter(song=OuterRef("pk"), source=ADMIN)
-    return (queryset.filter(labels__source=MODEL).exclude(Exists(admin_labels))
-            .annotate(model_confidence=Max("labels__confidence", filter=Q(labels__source=MODEL)))
-            .filter(model_confidence__lt=threshold).order_by("model_confidence", "id"))
-
+# -- review queue evidence (the queue itself: review.py) ------------------------------------------
 
 def model_probabilities(labels: Iterable[EmotionLabel]) -> dict[str, float]:
     """The classifier's probabilities kept on the song's model label ({} if none were kept), highest

@@ -241,6 +241,9 @@ class Recognition(models.Model):
     face_box = models.JSONField(null=True, blank=True)
     strategy = models.CharField(max_length=16, default="match")
     songs = models.JSONField(default=list, blank=True)  # [{id, score, why}] in playlist order
+    # The same songs as rows (kept in step by recommender.signals), so the review queue counts a
+    # song's playlists in one query: how many playlists it shapes.
+    playlist_songs = models.ManyToManyField(Song, related_name="+", blank=True, editable=False)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

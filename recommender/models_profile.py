@@ -56,6 +56,9 @@ class RecognitionCorrection(models.Model):
     detected_emotion = models.CharField(max_length=16, choices=EMOTION_CHOICES, blank=True)
     emotion = models.CharField(max_length=16, choices=EMOTION_CHOICES)
     corrected_at = models.DateTimeField(auto_now=True)
+    # The songs of the playlist the person corrected (rows of the recognition's playlist before it was
+    # re-ranked; kept by recommender.signals): a song that keeps appearing here waits for a curator.
+    playlist_songs = models.ManyToManyField(Song, related_name="+", blank=True, editable=False)
 
     def __str__(self):
         return f"{self.recognition_id}: {self.detected_emotion} -> {self.emotion}"

@@ -1,11 +1,12 @@
-"""Any change to songs, their tags or labels makes every process rebuild its library index."""
+"""Any change to songs, their tags or labels makes every process rebuild its library index; a
+stored playlist, and the playlist a person corrects, are kept as rows the review queue counts."""
 
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from .library import bump_library_version
-from .models import EmotionLabel, Song, Tag
+from .models import EmotionLabel, Recognition, RecognitionCorrection, Song, Tag
 
 
 @receiver(post_save, sender=Song)
@@ -16,3 +17,27 @@ from .models import EmotionLabel, Song, Tag
 @receiver(m2m_changed, sender=Song.tags.through)
 def library_changed(**_kwargs):
     transaction.on_commit(bump_library_version)
+
+
+def playlist_song_ids(picks) -> set[int]:
+    """The ids of the songs in a stored playlist ([{id, score, why}]) that are still in the library."""
+    ids = {pick.get("id") for pick in picks or () if isinstance(pick, dict) and isinstance(pick.get("id"), int)}
+    return set(Song.objects.filter(id__in=ids).values_list("id", flat=True)) if ids else set()
+
+
+@receiver(post_save, sender=Recognition)
+def playlist_stored(instance, created, update_fields=None, **_kwargs):
+    if update_fields is not None and "songs" not in update_fields:
+        return
+    if created and not instance.songs:
+        return
+    instance.playlist_songs.set(playlist_song_ids(instance.songs))
+
+
+@receiver(post_save, sender=RecognitionCorrection)
+def playlist_corrected(instance, **_kwargs):
+    # Read from the database: the playlist the person saw, before it is re-ranked for the correction.
+    shown = Recognition.objects.filter(pk=instance.recognition_id).values_list("songs", flat=True).first()
+    ids = playlist_song_ids(shown)
+    if ids:
+        instance.playlist_songs.add(*ids)

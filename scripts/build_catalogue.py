@@ -9,6 +9,8 @@ root), and writes
 
 * ``recommender/catalogue/songs.jsonl.gz``: one song per line (gzip, mtime 0, sorted);
 * ``recommender/catalogue/tags.json``: the shared tag vocabulary;
+* ``recommender/catalogue/rules.json``: the label rules below, as data, so the admin's review queue
+  can say which rule and tags produced a song's catalogue label (``--rules-only`` writes just this);
 * the generated blocks of ``docs/catalogue.md`` (mapping table, tag rules, counts), unless
   ``--no-docs`` is given.
 
@@ -34,6 +36,7 @@ DEFAULT_SHARED = os.path.join(os.path.dirname(REPO), "shared", "data", "music")
 OUT_DIR = os.path.join(REPO, "recommender", "catalogue")
 SONGS_PATH = os.path.join(OUT_DIR, "songs.jsonl.gz")
 TAGS_PATH = os.path.join(OUT_DIR, "tags.json")
+RULES_PATH = os.path.join(OUT_DIR, "rules.json")
 DOCS_PATH = os.path.join(REPO, "docs", "catalogue.md")
 
 # Same names and order as recommender/emotion/labels.py (kept literal: this script is standalone).
@@ -585,6 +588,34 @@ def build_vocab() -> dict:
             for slug, (en, zh, kind) in sorted(VOCAB.items())}
 
 
+def rules_table() -> dict:
+    """The label rules as data (tags as slugs), for recommender/catalogue_evidence.py."""
+    netease = []
+    for req, weights, why in NETEASE_RULES:
+        netease.append({
+            "all_of": [[NETEASE_TAGS[alt] for alt in g.split("|")] for g in req if not g.startswith("!")],
+            "none_of": [NETEASE_TAGS[g[1:]] for g in req if g.startswith("!")],
+            "weights": weights, "why": why})
+    return {
+        "netease": netease,
+        "netease_confidence": "weight * (0.5 + 0.5 * share of the song's playlists where the rule fires)",
+        "sectors": [{"emotion": emo, "centre": centre, "half_width": half, "valence": sign, "why": why.strip()}
+                    for emo, centre, half, sign, why in VA_SECTORS],
+        "sector_confidence": "min(1, r / 1.5) * (0.5 + 0.5 * (1 - |angle - centre| / half width))",
+        "spotify_moods": {mood: {"weights": w, "tag": tag, "why": why} for mood, (w, tag, why) in SPOTIFY_MOOD.items()},
+        "tag_rules": {"deezer": [{"tag": slug, "rule": desc} for slug, desc, _fn in DEEZER_TAG_RULES],
+                      "spotify": [{"tag": slug, "rule": desc} for slug, desc, _fn in SPOTIFY_TAG_RULES]},
+        "min_confidence": MIN_CONF,
+    }
+
+
+def write_rules() -> None:
+    os.makedirs(OUT_DIR, exist_ok=True)
+    with open(RULES_PATH, "w", encoding="utf-8", newline="\n") as fh:
+        json.dump(rules_table(), fh, ensure_ascii=False, indent=1, sort_keys=True)
+        fh.write("\n")
+
+
 # -------------------------------------------------------------------------------------- docs
 def md_mapping() -> str:
     lines = ["| signal (source) | emotion: weight | why |", "| --- | --- | --- |"]
@@ -669,7 +700,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", default=DEFAULT_SHARED, help="folder holding the staged music data sets")
     ap.add_argument("--no-docs", action="store_true", help="do not rewrite the generated docs blocks")
+    ap.add_argument("--rules-only", action="store_true", help="write only rules.json (needs no data)")
     args = ap.parse_args(argv)
+    write_rules()
+    if args.rules_only:
+        log(f"wrote {os.path.relpath(RULES_PATH, REPO)}")
+        return 0
     root = os.path.abspath(args.shared)
     log(f"reading {root}")
     per_source = {"netease": read_netease(root), "spotify": read_spotify(root), "deezer": read_deezer(root)}

@@ -138,3 +138,16 @@ def test_sorted_deterministic_order(songs):
         return (order[s["source"]],) + ((len(i), i) if i.isdigit() else (0, i))
 
     assert [key(s) for s in songs] == sorted(key(s) for s in songs)
+
+
+def test_the_rules_file_is_the_build_scripts_rules():
+    """rules.json (read by the review queue to explain catalogue labels) is what the script writes."""
+    import importlib.util
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "build_catalogue.py"
+    spec = importlib.util.spec_from_file_location("build_catalogue", script)
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    written = json.loads((CATALOGUE / "rules.json").read_text(encoding="utf-8"))
+    assert written == json.loads(json.dumps(build.rules_table()))
+    assert len(written["netease"]) == len(build.NETEASE_RULES) and len(written["sectors"]) == len(build.VA_SECTORS)

@@ -38,6 +38,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None:
@@ -197,6 +207,12 @@ if MIEN_RANKING not in ("cosine", "tfidf", "cooccurrence", "blend"):
 MIEN_STORE_LYRICS = env_bool("MIEN_STORE_LYRICS", False)
 # A lyrics lookup that found nothing is tried again after this many days.
 MIEN_LYRICS_RECHECK_DAYS = env_int("MIEN_LYRICS_RECHECK_DAYS", 90)
+# The curators' review queue (recommender/review.py): songs whose best non-admin label is below the
+# threshold, and songs people push back on: hidden by this many people, or listed in this many
+# playlists people corrected (counted since a curator last decided on the song).
+MIEN_REVIEW_THRESHOLD = env_float("MIEN_REVIEW_THRESHOLD", 0.6)
+MIEN_REVIEW_MIN_HIDES = env_int("MIEN_REVIEW_MIN_HIDES", 3)
+MIEN_REVIEW_MIN_CORRECTIONS = env_int("MIEN_REVIEW_MIN_CORRECTIONS", 3)
 
 # Celery: with REDIS_URL, a real broker and workers; without it, tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
