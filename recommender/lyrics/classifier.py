@@ -277,19 +277,36 @@ def tune_class_bias(proba: np.ndarray, y, classes, steps=BIAS_STEPS, rounds: int
 
 @dataclass
 class LanguageModel:
-    """Features, classifier and per-class bias (tuned on dev) for one language."""
+    """Features, classifier and per-class bias (tuned on dev) for one language, and optionally the
+    encoder head (``encoder_head.EncoderHead``) that combines the SVM with the encoder's embedding."""
 
     features: object  # LyricsFeatures
     classifier: object  # HierarchicalSVM or FlatSVM
     class_bias: object = None  # np.ndarray aligned with classifier.classes_, or None
+    encoder_head: object = None  # EncoderHead, used only where the encoder loads
 
     @property
     def classes_(self):
         return self.classifier.classes_
 
     def predict_proba_prepared(self, prepared) -> np.ndarray:
+        """Lexicon + SVM alone (the model without the encoder), columns in ``classes_`` order."""
         proba = self.classifier.predict_proba(self.features.transform_prepared(prepared))
         return apply_class_bias(proba, self.class_bias)
+
+    def predict_proba_texts(self, texts, prepared, encoder="auto") -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities, their classes): with the encoder head where there is one and the encoder
+        loads (``encoder``: "auto", or an encoder, or None for lexicon + SVM alone)."""
+        from .encoder import get_encoder
+
+        head = getattr(self, "encoder_head", None)  # models pickled before the head existed
+        encoder = get_encoder() if encoder == "auto" and head is not None else encoder
+        X = self.features.transform_prepared(prepared)
+        proba = self.classifier.predict_proba(X)
+        if head is None or encoder is None:
+            return apply_class_bias(proba, self.class_bias), self.classifier.classes_
+        no_emotion_word = self.features.emotion_mass(X) == 0
+        return head.predict_proba(proba, self.classifier.classes_, encoder.embed(texts), no_emotion_word), head.classes_
 
 
 @dataclass
@@ -320,9 +337,9 @@ class SongClassifier:
                 raise ValueError(f"no model for language {lang!r}; have {sorted(self.models)}")
             indexes = [i for i, text_lang in enumerate(langs) if text_lang == lang]
             model = self.models[lang]
-            prepared = [(normalise(texts[i][:MAX_CHARS]), tokenize(texts[i][:MAX_CHARS], lang)) for i in indexes]
-            proba = model.predict_proba_prepared(prepared)
-            classes = [str(c) for c in model.classifier.classes_]
+            cut = [texts[i][:MAX_CHARS] for i in indexes]
+            proba, classes = model.predict_proba_texts(cut, [(normalise(text), tokenize(text, lang)) for text in cut])
+            classes = [str(c) for c in classes]
             for row, i in enumerate(indexes):
                 results[i] = {c: float(proba[row, j]) for j, c in enumerate(classes)}
         return results  # type: ignore[return-value]
