@@ -66,7 +66,7 @@ def train_encoder_head(corpus: Corpus, model, encoder, metrics, log=print) -> di
         X = model.features.transform_prepared(prepared)
         return model.classifier.predict_proba(X), model.features.emotion_mass(X) == 0, prepared
 
-    svm_dev, no_word_dev, _ = svm_outputs(dev_texts)
+    svm_dev, no_word_dev, prepared_dev = svm_outputs(dev_texts)
     head, dev_out_of_fold = fit_head(embedding_model, svm_dev, model.classifier.classes_, embedded["dev"],
                                      no_word_dev, y_dev)
     report = {"encoder": encoder.engine.__class__.__module__.split(".")[0],
@@ -74,7 +74,7 @@ def train_encoder_head(corpus: Corpus, model, encoder, metrics, log=print) -> di
                          "test": len(test_texts), "test_of": len(corpus.splits["test"])},
               "embedding_model_C": C}
     classes = np.asarray(model.classifier.classes_)
-    svm_dev_pred = classes[model.predict_proba_prepared(svm_outputs(dev_texts)[2]).argmax(axis=1)]
+    svm_dev_pred = classes[model.predict_proba_prepared(prepared_dev).argmax(axis=1)]
     report["dev"] = {"svm": metrics(y_dev, svm_dev_pred), "combined_out_of_fold": metrics(y_dev, dev_out_of_fold)}
     for name, texts, y in (("test", test_texts, y_test), ("imagery", imagery_texts, y_imagery)):
         svm_proba, no_word, prepared = svm_outputs(texts)
