@@ -244,20 +244,30 @@ def apply_class_bias(proba: np.ndarray, bias) -> np.ndarray:
 BIAS_STEPS = tuple(np.linspace(-1.5, 1.5, 13))
 
 
+def macro_f1_indexes(truth, predicted, n_labels: int) -> float:
+    """scikit-learn's macro-F1 (labels present in either, zero_division=0) for integer labels, in
+    one bincount: the bias search below scores hundreds of candidates."""
+    confusion = np.bincount(truth * n_labels + predicted, minlength=n_labels * n_labels).reshape(n_labels, n_labels)
+    hits, support, guessed = np.diag(confusion), confusion.sum(axis=1), confusion.sum(axis=0)
+    present = (support + guessed) > 0
+    f1 = np.divide(2 * hits, support + guessed, out=np.zeros(n_labels), where=present)
+    return float(f1[present].mean()) if present.any() else 0.0
+
+
 def tune_class_bias(proba: np.ndarray, y, classes, steps=BIAS_STEPS, rounds: int = 3) -> np.ndarray:
     """Per-class log-probability shifts that maximise macro-F1 on held-out data (coordinate ascent).
 
     The SVMs are trained with balanced class weights; this moves the remaining decision thresholds
     to where the rare classes (disgust, fear) are found as often as macro-F1 rewards.
     """
-    from sklearn.metrics import f1_score
-
     y = np.asarray(y)
     classes = np.asarray(classes)
     log_proba = np.log(np.clip(proba, 1e-12, 1.0))
+    index = {c: i for i, c in enumerate(classes.tolist())}
+    truth = np.array([index.get(label, len(classes)) for label in y.tolist()])
 
     def score(bias):
-        return f1_score(y, classes[(log_proba + bias).argmax(axis=1)], average="macro", zero_division=0)
+        return macro_f1_indexes(truth, (log_proba + bias).argmax(axis=1), len(classes) + 1)
 
     bias = np.zeros(len(classes))
     best = score(bias)
@@ -277,19 +287,36 @@ def tune_class_bias(proba: np.ndarray, y, classes, steps=BIAS_STEPS, rounds: int
 
 @dataclass
 class LanguageModel:
-    """Features, classifier and per-class bias (tuned on dev) for one language."""
+    """Features, classifier and per-class bias (tuned on dev) for one language, and optionally the
+    encoder head (``encoder_head.EncoderHead``) that combines the SVM with the encoder's embedding."""
 
     features: object  # LyricsFeatures
     classifier: object  # HierarchicalSVM or FlatSVM
     class_bias: object = None  # np.ndarray aligned with classifier.classes_, or None
+    encoder_head: object = None  # EncoderHead, used only where the encoder loads
 
     @property
     def classes_(self):
         return self.classifier.classes_
 
     def predict_proba_prepared(self, prepared) -> np.ndarray:
+        """Lexicon + SVM alone (the model without the encoder), columns in ``classes_`` order."""
         proba = self.classifier.predict_proba(self.features.transform_prepared(prepared))
         return apply_class_bias(proba, self.class_bias)
+
+    def predict_proba_texts(self, texts, prepared, encoder="auto") -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities, their classes): with the encoder head where there is one and the encoder
+        loads (``encoder``: "auto", or an encoder, or None for lexicon + SVM alone)."""
+        from .encoder import get_encoder
+
+        head = getattr(self, "encoder_head", None)  # models pickled before the head existed
+        encoder = get_encoder() if encoder == "auto" and head is not None else encoder
+        X = self.features.transform_prepared(prepared)
+        proba = self.classifier.predict_proba(X)
+        if head is None or encoder is None:
+            return apply_class_bias(proba, self.class_bias), self.classifier.classes_
+        no_emotion_word = self.features.emotion_mass(X) == 0
+        return head.predict_proba(proba, self.classifier.classes_, encoder.embed(texts), no_emotion_word), head.classes_
 
 
 @dataclass
@@ -320,9 +347,9 @@ class SongClassifier:
                 raise ValueError(f"no model for language {lang!r}; have {sorted(self.models)}")
             indexes = [i for i, text_lang in enumerate(langs) if text_lang == lang]
             model = self.models[lang]
-            prepared = [(normalise(texts[i][:MAX_CHARS]), tokenize(texts[i][:MAX_CHARS], lang)) for i in indexes]
-            proba = model.predict_proba_prepared(prepared)
-            classes = [str(c) for c in model.classifier.classes_]
+            cut = [texts[i][:MAX_CHARS] for i in indexes]
+            proba, classes = model.predict_proba_texts(cut, [(normalise(text), tokenize(text, lang)) for text in cut])
+            classes = [str(c) for c in classes]
             for row, i in enumerate(indexes):
                 results[i] = {c: float(proba[row, j]) for j, c in enumerate(classes)}
         return results  # type: ignore[return-value]

@@ -87,6 +87,15 @@ class LyricsFeatures(BaseEstimator, TransformerMixin):
             blocks.append(sparse.csr_matrix(dense * self.lexicon_weight))
         return sparse.hstack(blocks, format="csr", dtype=np.float32)
 
+    def emotion_mass(self, X) -> np.ndarray:
+        """Per row of ``transform_prepared``'s output, the lexicon's emotional mass (the six emotions
+        other than neutral; 0 where the text has no emotion word). Needs the lexicon block."""
+        if not self.lexicon_weight:
+            raise ValueError("these features have no lexicon values")
+        first = X.shape[1] - len(LEXICON_FEATURES)  # the lexicon block comes last, log1p_* first
+        block = X[:, first:first + len(EMOTIONS) - 1]
+        return np.asarray(block.sum(axis=1)).ravel() / self.lexicon_weight
+
     def analyses(self, prepared) -> list[Analysis]:
         return [analyze_tokens(tokens) for _text, tokens in prepared]
 

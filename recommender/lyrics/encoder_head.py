@@ -1,0 +1,120 @@
+"""The encoder's place in the song classifier: a calibrated linear model on top of the SVM (no Django).
+
+Two inputs per text: the SVM's probabilities (lexicon + n-grams, trained on the full train split)
+and an embedding model's (a logistic regression on the encoder's vectors, trained on a per-class
+subsample of train, because embedding all of train costs more CPU than this project can spend). A
+multinomial logistic regression fitted on dev combines them; each input also appears multiplied by
+"the lexicon found no emotion word", so the combination can lean on the encoder exactly where lyrics
+speak in images and on the SVM where they name their emotion. Per-class biases tuned on dev for
+macro-F1 come last, as for the SVM alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .labels import EMOTIONS
+
+TRAIN_PER_CLASS = 500  # embedded training texts per class and language
+DEV_SAMPLE = {"en": 1000, "zh": 600}  # embedded dev texts (random, the natural class mix)
+TEST_SAMPLE = {"en": 1500, "zh": 900}  # embedded test texts (random; None: the whole split)
+EMBEDDING_C = (3.0,)  # of 0.3, 3 and 30, best on English dev (docs/lyrics-model.md)
+
+
+def sample_indexes(labels, per_class: int | None = None, total: int | None = None, seed: int = 0) -> np.ndarray:
+    """Sorted row indexes: at most ``per_class`` of each label, or ``total`` at random (None: all)."""
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    if per_class is not None:
+        picked = []
+        for label in EMOTIONS:
+            rows = np.flatnonzero(labels == label)
+            picked.append(rng.choice(rows, size=min(per_class, len(rows)), replace=False) if len(rows) else rows)
+        return np.sort(np.concatenate(picked))
+    if total is None or total >= len(labels):
+        return np.arange(len(labels))
+    return np.sort(rng.choice(len(labels), size=total, replace=False))
+
+
+def _aligned(proba: np.ndarray, classes) -> np.ndarray:
+    """Columns in ``EMOTIONS`` order (an emotion a model never saw gets a tiny probability)."""
+    out = np.full((proba.shape[0], len(EMOTIONS)), 1e-6)
+    for j, c in enumerate(classes):
+        out[:, EMOTIONS.index(str(c))] = proba[:, j]
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def stack_features(svm_proba, svm_classes, embedding_proba, embedding_classes, no_emotion_word) -> np.ndarray:
+    log_svm = np.log(np.clip(_aligned(svm_proba, svm_classes), 1e-6, 1.0))
+    log_embedding = np.log(np.clip(_aligned(embedding_proba, embedding_classes), 1e-6, 1.0))
+    gate = np.asarray(no_emotion_word, dtype=np.float64).reshape(-1, 1)
+    return np.hstack([log_svm, log_embedding, gate * log_svm, gate * log_embedding, gate])
+
+
+@dataclass
+class EncoderHead:
+    """The embedding model, the combiner and the combiner's per-class biases."""
+
+    embedding_model: object  # LogisticRegression on the encoder's vectors
+    combiner: object  # LogisticRegression on stack_features
+    class_bias: object = None
+
+    @property
+    def classes_(self):
+        """The combiner's classes in ``EMOTIONS`` order (scikit-learn sorts them by name)."""
+        return np.array([e for e in EMOTIONS if e in set(self.combiner.classes_.tolist())])
+
+    def predict_proba(self, svm_proba, svm_classes, embeddings, no_emotion_word) -> np.ndarray:
+        """Probabilities with columns in ``classes_`` order."""
+        from .classifier import apply_class_bias
+
+        features = stack_features(svm_proba, svm_classes, self.embedding_model.predict_proba(embeddings),
+                                  self.embedding_model.classes_, no_emotion_word)
+        proba = apply_class_bias(self.combiner.predict_proba(features), self.class_bias)
+        order = [self.combiner.classes_.tolist().index(c) for c in self.classes_]
+        return proba[:, order]
+
+
+def fit_embedding_model(X, y, X_dev, y_dev, c_grid=EMBEDDING_C):
+    """Logistic regression on embeddings; C picked by dev macro-F1. Returns (model, C, dev macro-F1)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+
+    best = None
+    for C in c_grid:
+        model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000).fit(X, y)
+        score = f1_score(y_dev, model.predict(X_dev), average="macro", zero_division=0)
+        if best is None or score > best[2]:
+            best = (model, C, score)
+    return best
+
+
+def fit_head(embedding_model, svm_proba_dev, svm_classes, X_dev, no_word_dev, y_dev, C: float = 0.3,
+             seed: int = 0) -> tuple[EncoderHead, np.ndarray]:
+    """Fit the combiner and its biases on dev; also return 5-fold out-of-fold dev predictions (biases
+    tuned inside each fold), so the dev figure is not the combiner's own training data."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    from .classifier import apply_class_bias, tune_class_bias
+
+    y_dev = np.asarray(y_dev)
+    features = stack_features(svm_proba_dev, svm_classes, embedding_model.predict_proba(X_dev),
+                              embedding_model.classes_, no_word_dev)
+
+    def fit(rows):
+        combiner = LogisticRegression(C=C, class_weight="balanced", max_iter=2000).fit(features[rows], y_dev[rows])
+        bias = tune_class_bias(combiner.predict_proba(features[rows]), y_dev[rows], combiner.classes_)
+        return combiner, bias
+
+    out_of_fold = np.empty(len(y_dev), dtype=object)
+    folds = StratifiedKFold(min(5, int(np.unique(y_dev, return_counts=True)[1].min())), shuffle=True,
+                            random_state=seed)
+    for fit_rows, held_rows in folds.split(features, y_dev):
+        combiner, bias = fit(fit_rows)
+        proba = apply_class_bias(combiner.predict_proba(features[held_rows]), bias)
+        out_of_fold[held_rows] = combiner.classes_[proba.argmax(axis=1)]
+    combiner, bias = fit(np.arange(len(y_dev)))
+    return EncoderHead(embedding_model, combiner, bias), out_of_fold.astype(str)
