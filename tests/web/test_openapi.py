@@ -62,7 +62,7 @@ class Recorder:
         self.checker = checker
         self.seen: set[tuple[str, str, str]] = set()
         self.problems: list[str] = []
-        self.examples: dict[tuple[str, str, str], object] = {}
+        self.examples: dict[tuple[str, str, str], list] = {}
 
     def __call__(self, response, expected_status: int):
         request = response.wsgi_request
@@ -78,7 +78,7 @@ class Recorder:
             self.problems.append(f"{label}: " + " / ".join(str(c)[:400] for c in causes if c))
         self.seen.add(key)
         if response.get("Content-Type", "").startswith("application/json") and response.content:
-            self.examples.setdefault(key, response.json())
+            self.examples.setdefault(key, []).append(response.json())
         return response
 
 
@@ -281,7 +281,7 @@ def test_every_answer_of_every_operation_is_the_one_the_schema_declares(
     check(anonymous.get(reverse("api:schema"), {"format": "xml"}), 400)
     check(anonymous.get(reverse("api:docs")), 200)
 
-    if out := os.environ.get("MIEN_RECORD_API_EXAMPLES"):  # to refresh the schema's examples by hand
+    if out := os.environ.get("MIEN_RECORD_API_EXAMPLES"):  # every JSON answer, to refresh the schema's examples
         Path(out).write_text(json.dumps({" ".join(k): v for k, v in sorted(check.examples.items())},
                                         ensure_ascii=False, indent=1))
     assert not check.problems, "\n".join(check.problems)
