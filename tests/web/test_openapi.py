@@ -8,12 +8,13 @@ import json
 import os
 import re
 import uuid
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
 import yaml
-from django.http.request import RawPostDataException
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http.request import RawPostDataException
 from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 from openapi_core import Config, OpenAPI
@@ -23,6 +24,7 @@ from openapi_spec_validator import validate as validate_spec
 from PIL import Image
 
 import webapp.ratelimit as ratelimit
+from recommender import emotion
 from recommender.models import Recognition, Song
 from tests.integration.workers import broker, free_port
 from webapp import openapi as api_schema
@@ -30,6 +32,21 @@ from webapp import openapi as api_schema
 pytestmark = pytest.mark.django_db
 
 METHODS = ("get", "post", "put", "patch", "delete")
+
+# Answers the schema declares for code that parallel branches bring (see /work/notes/wt21.md). Each
+# is sent and held to the schema where that code is present, which after the merge is everywhere;
+# before it, and only then, the answer may go unseen.
+STRICT_BODIES = find_spec("webapp.jsonbody") is not None  # wt16: bounded, typed JSON bodies; 411
+LONG_POLL = find_spec("webapp.recognition_wait") is not None  # wt15: ?wait=N, 400 for a bad one
+DAMAGED_PHOTO_400 = hasattr(emotion, "check_image")  # wt15: a damaged photo is refused at upload
+JSON_POSTS = ("/api/favourites", "/api/hidden-songs", "/api/typical-songs",
+              "/api/recognitions/{recognition_id}/correction", "/api/mood-strategy")
+NOT_YET_HERE = {
+    **{("post", path, "411"): not STRICT_BODIES for path in ("/api/recognitions", *JSON_POSTS)},
+    **{("post", path, "413"): not STRICT_BODIES for path in JSON_POSTS},
+    **{("post", path, "400"): not STRICT_BODIES for path in ("/api/favourites", "/api/hidden-songs")},
+    ("get", "/api/recognitions/{recognition_id}", "400"): not LONG_POLL,
+}
 
 
 @pytest.fixture(scope="module")
@@ -132,10 +149,9 @@ def test_the_schema_is_valid_openapi_3_1(spec):
 
 
 def test_every_api_url_is_described_and_nothing_else(spec):
-    routes = {"/api/" + str(p.pattern).replace("<uuid:", "<").replace("<int:", "<").replace("<str:", "<")
-              .replace("<", "{").replace(">", "}")
-              for p in get_resolver().url_patterns if str(p.pattern) == "api/"
-              for p in p.url_patterns if isinstance(p, URLPattern)}
+    api = next(p for p in get_resolver().url_patterns if str(p.pattern) == "api/")
+    routes = {"/api/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(p.pattern))
+              for p in api.url_patterns if isinstance(p, URLPattern)}
     assert routes == set(spec["paths"])
 
 
@@ -189,6 +205,12 @@ def test_every_answer_of_every_operation_is_the_one_the_schema_declares(
     pending = Recognition.objects.create(session_key=anonymous.session.session_key)
     assert check(anonymous.get(reverse("api:recognition", args=[pending.id])), 200).json()["status"] == "pending"
     check(anonymous.get(reverse("api:recognition", args=[uuid.uuid4()])), 404)
+    if LONG_POLL:
+        waited = check(anonymous.get(reverse("api:recognition", args=[pending.id]), {"wait": "0.5"}), 200)
+        assert waited.json()["status"] == "pending"
+        check(anonymous.get(reverse("api:recognition", args=[pending.id]), {"wait": "soon"}), 400)
+        check(anonymous.get(reverse("api:recognition", args=[pending.id]), {"wait": "-1"}), 400)
+    check(anonymous.post(reverse("api:recognitions"), photo(face_photo[:200])), 400 if DAMAGED_PHOTO_400 else 202)
     check(Client().get(created.json()["url"]), 404)  # another session's
     check(anonymous.post(reverse("api:recognitions"), {"photo": "no image field"}), 400)
     check(anonymous.post(reverse("api:recognitions"), photo(b"")), 400)
@@ -230,6 +252,10 @@ def test_every_answer_of_every_operation_is_the_one_the_schema_declares(
                                   ("api:hidden_songs", "api:hidden_song", {})):
         check(as_json(person, "post", reverse(create), {"song_id": songs[0]}), 201)
         check(as_json(person, "post", reverse(create), missing_song), 404)
+        if STRICT_BODIES:
+            for malformed in ({"song_id": str(songs[0])}, {"song_id": 1.5}, {"song_id": True}, {}, [songs[0]]):
+                check(as_json(person, "post", reverse(create), malformed), 400)
+            check(person.post(reverse(create), data=b"{not json", content_type="application/json"), 400)
         check(as_json(anonymous, "post", reverse(create), {"song_id": songs[0]}), 401)
         check(person.delete(reverse(delete, args=[songs[0]])), 204)
         check(person.delete(reverse(delete, args=[songs[0]])), 404)
@@ -275,6 +301,15 @@ def test_every_answer_of_every_operation_is_the_one_the_schema_declares(
                 url = path.format(**arguments)
                 check(getattr(strict, method)(url, data={"strategy": "lift"} if method == "post" else None), 403)
 
+    if STRICT_BODIES:  # every POST: a chunked body (411); every JSON POST: a body over 64 KB (413)
+        for path in ("/api/recognitions", *JSON_POSTS):
+            url = path.format(**arguments)
+            check(person.post(url, data=b"{}", content_type="application/json", HTTP_TRANSFER_ENCODING="chunked"),
+                  411)
+            if path in JSON_POSTS:
+                check(as_json(person, "post", url, {"emotion": "sad", "song_id": songs[1], "pad": "x" * 70_000}),
+                      413)
+
     # --- the description itself
     check(anonymous.get(reverse("api:schema")), 200)
     check(anonymous.get(reverse("api:schema"), {"format": "yaml"}), 200)
@@ -287,7 +322,8 @@ def test_every_answer_of_every_operation_is_the_one_the_schema_declares(
     assert not check.problems, "\n".join(check.problems)
     declared = {(method, path, status) for path, item in spec["paths"].items()
                 for method in METHODS if method in item for status in item[method]["responses"]}
-    assert declared - check.seen == set(), "declared but never answered"
+    not_here = {answer for answer, absent in NOT_YET_HERE.items() if absent}
+    assert declared - check.seen - not_here == set(), "declared but never answered"
     assert check.seen - declared == set(), "answered but never declared"
 
 
