@@ -16,7 +16,7 @@ import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http.request import RawPostDataException
 from django.test import Client
-from django.urls import URLPattern, get_resolver, reverse
+from django.urls import URLPattern, get_resolver, resolve, reverse
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 from openapi_schema_validator import OAS31Validator
@@ -56,7 +56,13 @@ def spec() -> dict:
 
 class AnsweredRequest(DjangoOpenAPIRequest):
     """A request already answered: a multipart body has been consumed by the view, and answers are
-    checked against the operation alone (openapi-core's protocol check still looks for a body)."""
+    checked against the operation alone (openapi-core's protocol check still looks for a body).
+    A middleware may answer before URL resolution (411): its path is resolved here instead."""
+
+    @property
+    def path_pattern(self) -> str:
+        match = self.request.resolver_match or resolve(self.request.path_info)
+        return "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", match.route)
 
     @property
     def body(self) -> bytes:
