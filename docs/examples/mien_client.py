@@ -14,8 +14,8 @@ if answer.status_code in (429, 503):
     sys.exit(f"{answer.json()['error']} (try again in {answer.headers['Retry-After']} s)")
 if answer.status_code != 202:
     sys.exit(f"{answer.status_code}: {answer.json()['error']}")
-while (result := session.get(base + answer.json()["url"]).json())["status"] == "pending":
-    time.sleep(0.5)
+while (result := session.get(base + answer.json()["url"], params={"wait": 10}).json())["status"] == "pending":
+    time.sleep(0.5)  # ?wait=10: the server holds the request until the recognition ends (10 s at most)
 if result["status"] == "failed":
     sys.exit(result["error"])
 print(result["emotion_label"], {name: round(p, 2) for name, p in result["probabilities"].items()})
