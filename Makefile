@@ -55,8 +55,7 @@ services:
 
 browser:
 	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
-	# curl: tests/web/test_api_client.py runs the README's curl example as written.
-	command -v curl >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq curl >/dev/null)
+	command -v curl >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq curl >/dev/null)  # README's curl example, tested
 
 test: install-dev services browser
 	DATABASE_URL=$(TEST_DATABASE_URL) MIEN_TEST_REDIS_URL=$(TEST_REDIS_URL) MIEN_REQUIRE_SERVICES=1 \
