@@ -7,6 +7,7 @@ from functools import lru_cache
 import yaml
 from django.conf import settings
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from markdown_it import MarkdownIt
 
 SCHEMA_PATH = settings.BASE_DIR / "docs" / "openapi.yaml"
@@ -48,27 +49,28 @@ def deref(node, spec: dict):
 
 
 def type_name(node, spec: dict) -> str:
-    """A short, readable type: 'string', 'integer ≥ 1', 'one of: a, b', 'array of object', 'X or null'."""
+    """A short, readable type: 'string', 'integer (≥ 1)', 'one of: a, b', 'array of object', 'X or null'."""
     node = deref(node, spec)
+    either = _(" or ")
     if "const" in node:
         return json.dumps(node["const"])
     if "enum" in node:
-        return "one of: " + ", ".join(str(v) for v in node["enum"])
+        return _("one of: %(values)s") % {"values": ", ".join(str(v) for v in node["enum"])}
     for combiner in ("oneOf", "anyOf"):
         if combiner in node:
-            return " or ".join(type_name(option, spec) for option in node[combiner])
+            return either.join(type_name(option, spec) for option in node[combiner])
     kind = node.get("type", "any")
     if isinstance(kind, list):
-        return " or ".join(kind)
+        return either.join(kind)
     if kind == "array":
-        return f"array of {type_name(node.get('items', {}), spec)}"
+        return _("array of %(type)s") % {"type": type_name(node.get("items", {}), spec)}
     extras = [f"{node['format']}"] if "format" in node else []
     if "minimum" in node and "maximum" in node:
         extras.append(f"{node['minimum']}–{node['maximum']}")
     elif "minimum" in node:
         extras.append(f"≥ {node['minimum']}")
     if "maxLength" in node:
-        extras.append(f"≤ {node['maxLength']} chars")
+        extras.append(_("≤ %(n)s characters") % {"n": node["maxLength"]})
     return kind + (f" ({', '.join(extras)})" if extras else "")
 
 
