@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
-from webapp.views import accounts, api, pages
+from webapp.views import accounts, api, apidocs, pages
 
 
 class SongIdConverter:
@@ -33,6 +33,8 @@ api_patterns = ([
     path("typical-songs", api.typical_songs, name="typical_songs"),
     path("typical-songs/<str:emotion>/<song_id:song_id>", api.typical_song, name="typical_song"),
     path("songs", api.library_songs, name="library_songs"),
+    path("schema", apidocs.schema, name="schema"),
+    path("docs", apidocs.docs, name="docs"),
 ], "api")
 
 urlpatterns = [
