@@ -15,7 +15,7 @@ RUN_ENV := DEBUG=$${DEBUG:-1}
 JEMALLOC := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libjemalloc.so.2))
 TRAIN_ENV := $(if $(JEMALLOC),LD_PRELOAD=$(JEMALLOC))
 
-.PHONY: run test worker background-worker beat bench train train-lyrics label evaluate crawl catalogue migrate install install-dev services browser clean
+.PHONY: run admin messages i18n-tools test worker background-worker beat bench train train-lyrics label evaluate crawl catalogue migrate install install-dev services browser clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,25 @@ catalogue: migrate
 
 run: catalogue
 	@echo "Mien on http://$(HOST):$(PORT)/"
+	@echo "To curate the library: run \`make admin\` once (it creates a curator account), then sign in at http://$(HOST):$(PORT)/admin/"
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+# A curator (superuser) account for the admin's curation screens, in the database `make run` uses.
+admin: migrate
+	$(RUN_ENV) $(PY) manage.py createsuperuser
+
+# GNU gettext (xgettext, msgmerge, msgfmt) for `make messages`; Debian's package.
+i18n-tools:
+	command -v msgfmt >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq gettext >/dev/null)
+
+# Refresh the zh-hans catalogues from the code (new strings arrive untranslated: translate them in
+# locale/zh_Hans/LC_MESSAGES/*.po) and compile the .mo files that are committed beside them.
+MESSAGES_IGNORE := '--ignore=tests/*' '--ignore=bench/*' '--ignore=scripts/*' '--ignore=docs/*' '--ignore=staticfiles/*' \
+	'--ignore=var/*' '--ignore=media/*' '--ignore=shared/*'
+messages: install i18n-tools
+	$(RUN_ENV) $(PY) manage.py makemessages --locale zh_Hans --domain django --no-obsolete $(MESSAGES_IGNORE)
+	$(RUN_ENV) $(PY) manage.py makemessages --locale zh_Hans --domain djangojs --no-obsolete $(MESSAGES_IGNORE)
+	$(RUN_ENV) $(PY) manage.py compilemessages --locale zh_Hans
 
 worker: install
 	$(PY) -m celery -A webapp worker -Q celery --loglevel=INFO --concurrency=$${CONCURRENCY:-2}
@@ -53,10 +71,12 @@ beat: install
 services:
 	bash scripts/ensure_services.sh
 
+# Chromium for the browser tests, and CJK fonts so that Chinese pages and screenshots show characters.
 browser:
 	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	fc-list :lang=zh 2>/dev/null | grep -q . || (apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null)
 
-test: install-dev services browser
+test: install-dev services browser i18n-tools
 	DATABASE_URL=$(TEST_DATABASE_URL) MIEN_TEST_REDIS_URL=$(TEST_REDIS_URL) MIEN_REQUIRE_SERVICES=1 \
 		$(PY) -m pytest
 

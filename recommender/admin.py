@@ -22,8 +22,17 @@ from django.utils.translation import gettext_lazy as _
 from . import admin_crawl  # noqa: F401  (registers CrawlRun)
 from . import curation, retraining
 from .admin_retrain import can_retrain, describe_scores  # registers ClassifierRun
-from .models import (EMOTION_CHOICES, EmotionLabel, Favourite, LabelChange, Recognition, Song, SongReview, Tag,
+from .models import (EMOTION_CHOICES, EMOTION_LABELS, EmotionLabel, Favourite, LabelChange, Recognition, Song, SongReview, Tag,
                      TypicalSong)
+
+
+def emotion_name(key: str) -> str:
+    """An emotion in the curator's language ("happy" -> "Happy", 快乐)."""
+    return str(EMOTION_LABELS.get(key, key))
+
+
+def source_name(source: str) -> str:
+    return str(EmotionLabel.Source(source).label) if source in EmotionLabel.Source.values else source
 
 
 class EmotionLabelInline(admin.TabularInline):
@@ -145,7 +154,7 @@ class CurationActions:
             self.message_user(request, _("Choose an emotion next to the action first."), messages.ERROR)
             return
         count = curation.set_emotion(queryset, emotion, user=request.user)
-        self.message_user(request, _("%(n)d song(s) relabelled as %(e)s.") % {"n": count, "e": emotion},
+        self.message_user(request, _("%(n)d song(s) relabelled as %(e)s.") % {"n": count, "e": emotion_name(emotion)},
                           messages.SUCCESS)
 
     @admin.action(description=_("Approve model labels of selected songs"), permissions=["change"])
@@ -202,7 +211,7 @@ class CurationActions:
     @admin.display(description=_("emotions"))
     def emotions(self, song):
         source, emotions = curation.effective_labels(song.labels.all())
-        return ", ".join(emotions) + (f" ({source})" if source else "")
+        return ", ".join(map(emotion_name, emotions)) + (f" ({source_name(source)})" if source else "")
 
     @admin.display(description=_("confidence"))
     def confidence(self, song):
@@ -346,14 +355,15 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
         probabilities = curation.model_probabilities(song.labels.all())
         if not probabilities:
             return _("not kept (labelled before probabilities were kept: run label_songs)")
-        return format_html_join(", ", "{} {}", ((e, f"{p:.2f}") for e, p in probabilities.items()))
+        return format_html_join(", ", "{} {}", ((emotion_name(e), f"{p:.2f}") for e, p in probabilities.items()))
 
     @admin.display(description=_("lexicon features of the lyrics"))
     def lexicon_features(self, song):
         evidence = song.lyrics_features or curation.lyrics_evidence(song.lyrics)
         if not evidence:
             return _("no lyrics")
-        intensities = ", ".join(f"{e} {v:.2f}" for e, v in evidence["intensities"].items()) or _("no emotion words")
+        intensities = (", ".join(f"{emotion_name(e)} {v:.2f}" for e, v in evidence["intensities"].items())
+                       or _("no emotion words"))
         return _("%(intensities)s; polarity %(polarity)+.2f; %(hits)d emotion words, %(negations)d negated, "
                  "%(degrees)d degree words in %(words)d words") % {**evidence, "intensities": intensities}
 

@@ -12,6 +12,7 @@ class WebappConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
+        from webapp import language  # noqa: F401 - connects the log-in signal
         from webapp.forms import ThrottledAdminAuthenticationForm
 
         # The admin's log-in counts failed passwords like the site's own (webapp/ratelimit.py).
