@@ -88,9 +88,10 @@ class ConfidenceBandFilter(admin.SimpleListFilter):
 
     title = _("confidence")
     parameter_name = "confidence"
+    names = {"low": _("low"), "medium": _("medium"), "high": _("high")}
 
     def lookups(self, request, model_admin):
-        return [(name, f"{name} ({low:.1f}-{min(high, 1):.1f})")
+        return [(name, f"{self.names.get(name, name)} ({low:.1f}-{min(high, 1):.1f})")
                 for name, (low, high) in curation.CONFIDENCE_BANDS.items()]
 
     def queryset(self, request, queryset):
@@ -415,4 +416,4 @@ class RecognitionAdmin(admin.ModelAdmin):
 
 admin.site.register(TypicalSong)
 admin.site.register(Favourite)
-admin.site.site_header = _("Mien curation")
+admin.site.site_header = admin.site.site_title = _("Mien curation")

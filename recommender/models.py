@@ -77,7 +77,7 @@ class SongQuerySet(models.QuerySet):
 
 class Song(models.Model):
     class Source(models.TextChoices):
-        NETEASE = "netease", "NetEase Cloud Music"
+        NETEASE = "netease", _("NetEase Cloud Music")
         DEEZER = "deezer", "Deezer"
         SPOTIFY = "spotify", "Spotify"
         JAMENDO = "jamendo", "Jamendo"
