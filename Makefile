@@ -71,10 +71,12 @@ beat: install
 services:
 	bash scripts/ensure_services.sh
 
-# Chromium for the browser tests, and CJK fonts so that Chinese pages and screenshots show characters.
+# Chromium for the browser tests; CJK fonts so that Chinese pages and screenshots show characters, and
+# Chromium's language packs so that a zh-CN browser's own controls (the file chooser) are Chinese too.
 browser:
 	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	fc-list :lang=zh 2>/dev/null | grep -q . || (apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null)
+	test -e /usr/lib/chromium/locales/zh-CN.pak || (apt-get update -qq && apt-get install -y -qq chromium-l10n >/dev/null)
 
 test: install-dev services browser i18n-tools
 	DATABASE_URL=$(TEST_DATABASE_URL) MIEN_TEST_REDIS_URL=$(TEST_REDIS_URL) MIEN_REQUIRE_SERVICES=1 \
