@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from recommender import curation
 from recommender.library import ingest_many
 from recommender.models import Tag
-from tests.browser.conftest import launch
+from tests.browser.conftest import CHROMIUM, COMMON_ARGS
 from tests.browser.test_snapshot import RESULT_TIMEOUT_MS, load_catalogue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -71,12 +71,11 @@ def assert_chinese(page, where):
 @pytest.fixture(scope="module")
 def zh_browser(playwright_instance, fake_camera_video):
     """A Chinese Chromium (its own controls, such as the file chooser's button, in Chinese too)."""
-    chromium = launch(playwright_instance, [
-        "--lang=zh-CN",
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={fake_camera_video}",
-    ])
+    # On Linux, Chromium takes its own language from LANGUAGE (its --lang switch is for Windows).
+    chromium = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True, env={**os.environ, "LANGUAGE": "zh_CN"},
+        args=COMMON_ARGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                            f"--use-file-for-fake-video-capture={fake_camera_video}"])
     yield chromium
     chromium.close()
 
