@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from . import admin_crawl  # noqa: F401  (registers CrawlRun)
 from . import curation, retraining
 from .admin_retrain import can_retrain, describe_scores  # registers ClassifierRun
-from .models import (EMOTION_CHOICES, EMOTION_LABELS, EmotionLabel, Favourite, LabelChange, Recognition, Song, SongReview, Tag,
-                     TypicalSong)
+from .models import (EMOTION_CHOICES, EMOTION_LABELS, EmotionLabel, Favourite, LabelChange, Recognition, Song,
+                     SongReview, Tag, TypicalSong)
 
 
 def emotion_name(key: str) -> str:

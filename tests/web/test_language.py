@@ -107,3 +107,14 @@ def test_dates_in_the_mood_history_follow_the_language(client, owner):
     assert "心情记录" in html and "快乐" in html
     recognition = Recognition.objects.get()
     assert f"{recognition.created_at:%Y}年{recognition.created_at.month}月{recognition.created_at.day}日" in html
+
+
+def test_the_busy_answer_speaks_the_readers_language():
+    from django.utils import translation
+
+    from webapp.middleware import busy_message
+
+    with translation.override("zh-hans"):
+        assert busy_message() == "服务正忙，请稍后再试。"
+    with translation.override("en"):
+        assert busy_message() == "The service is busy right now: please try again in a moment."
