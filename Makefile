@@ -20,7 +20,7 @@ TRAIN_ENV := $(if $(JEMALLOC),LD_PRELOAD=$(JEMALLOC))
 # then gunicorn. WEB_CONCURRENCY sets the worker count (gunicorn reads it).
 GUNICORN_ARGS ?= --bind $(HOST):$(PORT) --timeout 30 --graceful-timeout 20 --max-requests 1000 --max-requests-jitter 100 --access-logfile -
 
-.PHONY: serve run test worker background-worker beat bench train train-lyrics label evaluate crawl catalogue migrate install install-dev services browser clean
+.PHONY: serve run admin messages i18n-tools test worker background-worker beat bench train train-lyrics label evaluate crawl catalogue migrate install install-dev services browser clean
 
 $(VENV)/.runtime: requirements.txt requirements-models.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,7 @@ catalogue: migrate
 
 run: catalogue
 	@echo "Mien on http://$(HOST):$(PORT)/"
+	@echo "To curate the library: run \`make admin\` once (it creates a curator account), then sign in at http://$(HOST):$(PORT)/admin/"
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 serve: install
@@ -51,6 +52,23 @@ serve: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py check --deploy --fail-level ERROR
 	exec $(PY) -m gunicorn webapp.wsgi:application $(GUNICORN_ARGS)
+
+# A curator (superuser) account for the admin's curation screens, in the database `make run` uses.
+admin: migrate
+	$(RUN_ENV) $(PY) manage.py createsuperuser
+
+# GNU gettext (xgettext, msgmerge, msgfmt) for `make messages`; Debian's package.
+i18n-tools:
+	command -v msgfmt >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq gettext >/dev/null)
+
+# Refresh the zh-hans catalogues from the code (new strings arrive untranslated: translate them in
+# locale/zh_Hans/LC_MESSAGES/*.po) and compile the .mo files that are committed beside them.
+MESSAGES_IGNORE := '--ignore=tests/*' '--ignore=bench/*' '--ignore=scripts/*' '--ignore=docs/*' '--ignore=staticfiles/*' \
+	'--ignore=var/*' '--ignore=media/*' '--ignore=shared/*'
+messages: install i18n-tools
+	$(RUN_ENV) $(PY) manage.py makemessages --locale zh_Hans --domain django --no-obsolete $(MESSAGES_IGNORE)
+	$(RUN_ENV) $(PY) manage.py makemessages --locale zh_Hans --domain djangojs --no-obsolete $(MESSAGES_IGNORE)
+	$(RUN_ENV) $(PY) manage.py compilemessages --locale zh_Hans
 
 worker: install
 	$(PY) -m celery -A webapp worker -Q celery --loglevel=INFO --concurrency=$${CONCURRENCY:-2}
@@ -65,11 +83,15 @@ beat: install
 services:
 	bash scripts/ensure_services.sh
 
+# Chromium for the browser tests; CJK fonts so that Chinese pages and screenshots show characters, and
+# Chromium's language packs so that a zh-CN browser's own controls (the file chooser) are Chinese too.
 browser:
 	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	command -v curl >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq curl >/dev/null)  # README's curl example, tested
+	fc-list :lang=zh 2>/dev/null | grep -q . || (apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null)
+	test -e /usr/lib/chromium/locales/zh-CN.pak || (apt-get update -qq && apt-get install -y -qq chromium-l10n >/dev/null)
 
-test: install-dev services browser
+test: install-dev services browser i18n-tools
 	DATABASE_URL=$(TEST_DATABASE_URL) MIEN_TEST_REDIS_URL=$(TEST_REDIS_URL) MIEN_REQUIRE_SERVICES=1 \
 		$(PY) -m pytest
 

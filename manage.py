@@ -5,6 +5,10 @@ import sys
 
 
 def main():
+    from webapp.environment import use_development_defaults
+
+    # Typed in a fresh checkout: development settings, as `make run` uses (see webapp/environment.py).
+    use_development_defaults(program="manage.py")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
     from django.core.management import execute_from_command_line
 

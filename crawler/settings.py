@@ -13,6 +13,10 @@ from urllib.parse import urlsplit
 import django
 from django.apps import apps
 
+if not apps.ready:  # `scrapy ...` typed in a fresh checkout: development settings, as manage.py
+    from webapp.environment import use_development_defaults
+
+    use_development_defaults(program="scrapy")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 if not apps.ready:  # inside Django already (tests, the web process): leave its logging alone
     django.setup()

@@ -22,7 +22,17 @@ from django.utils.translation import gettext_lazy as _
 from . import admin_crawl  # noqa: F401  (registers CrawlRun)
 from . import curation, retraining
 from .admin_retrain import can_retrain, describe_scores  # registers ClassifierRun
-from .models import EMOTION_CHOICES, EmotionLabel, Favourite, LabelChange, Recognition, Song, Tag, TypicalSong
+from .models import (EMOTION_CHOICES, EMOTION_LABELS, EmotionLabel, Favourite, LabelChange, Recognition, Song,
+                     Tag, TypicalSong)
+
+
+def emotion_name(key: str) -> str:
+    """An emotion in the curator's language ("happy" -> "Happy", 快乐)."""
+    return str(EMOTION_LABELS.get(key, key))
+
+
+def source_name(source: str) -> str:
+    return str(EmotionLabel.Source(source).label) if source in EmotionLabel.Source.values else source
 
 
 class EmotionLabelInline(admin.TabularInline):
@@ -78,9 +88,10 @@ class ConfidenceBandFilter(admin.SimpleListFilter):
 
     title = _("confidence")
     parameter_name = "confidence"
+    names = {"low": _("low"), "medium": _("medium"), "high": _("high")}
 
     def lookups(self, request, model_admin):
-        return [(name, f"{name} ({low:.1f}-{min(high, 1):.1f})")
+        return [(name, f"{self.names.get(name, name)} ({low:.1f}-{min(high, 1):.1f})")
                 for name, (low, high) in curation.CONFIDENCE_BANDS.items()]
 
     def queryset(self, request, queryset):
@@ -144,7 +155,7 @@ class CurationActions:
             self.message_user(request, _("Choose an emotion next to the action first."), messages.ERROR)
             return
         count = curation.set_emotion(queryset, emotion, user=request.user)
-        self.message_user(request, _("%(n)d song(s) relabelled as %(e)s.") % {"n": count, "e": emotion},
+        self.message_user(request, _("%(n)d song(s) relabelled as %(e)s.") % {"n": count, "e": emotion_name(emotion)},
                           messages.SUCCESS)
 
     @admin.action(description=_("Approve model labels of selected songs"), permissions=["change"])
@@ -201,7 +212,7 @@ class CurationActions:
     @admin.display(description=_("emotions"))
     def emotions(self, song):
         source, emotions = curation.effective_labels(song.labels.all())
-        return ", ".join(emotions) + (f" ({source})" if source else "")
+        return ", ".join(map(emotion_name, emotions)) + (f" ({source_name(source)})" if source else "")
 
     @admin.display(description=_("confidence"))
     def confidence(self, song):
@@ -329,6 +340,6 @@ class RecognitionAdmin(admin.ModelAdmin):
 
 admin.site.register(TypicalSong)
 admin.site.register(Favourite)
-admin.site.site_header = _("Mien curation")
+admin.site.site_header = admin.site.site_title = _("Mien curation")
 
 from . import admin_review  # noqa: E402,F401  (registers the review queue; it reuses the classes above)

@@ -58,15 +58,17 @@ class Tag(models.Model):
         ENERGY = "energy", _("energy")
         OTHER = "other", _("other")
 
-    name = models.SlugField(max_length=64, unique=True)
+    name = models.SlugField(_("name"), max_length=64, unique=True)
     name_en = models.CharField(_("English name"), max_length=100, blank=True)
     name_zh = models.CharField(_("Chinese name"), max_length=100, blank=True)
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.OTHER)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.OTHER)
 
     class Meta:
         ordering = ["name"]
         constraints = [models.CheckConstraint(condition=models.Q(name__regex=TAG_NAME_PATTERN),
                                               name="tag_name_is_slug")]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
 
     def __str__(self):
         return self.display_name
@@ -87,38 +89,38 @@ class SongQuerySet(models.QuerySet):
 
 class Song(models.Model):
     class Source(models.TextChoices):
-        NETEASE = "netease", "NetEase Cloud Music"
+        NETEASE = "netease", _("NetEase Cloud Music")
         DEEZER = "deezer", "Deezer"
         SPOTIFY = "spotify", "Spotify"
         JAMENDO = "jamendo", "Jamendo"
         MANUAL = "manual", _("manual")
 
-    source = models.CharField(max_length=16, choices=Source.choices)
-    external_id = models.CharField(max_length=64)
-    title = models.CharField(max_length=300)
-    artist = models.CharField(max_length=300)
-    normalised_key = models.CharField(max_length=600, db_index=True, editable=False)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    external_id = models.CharField(_("ID at the source"), max_length=64)
+    title = models.CharField(_("title"), max_length=300)
+    artist = models.CharField(_("artist"), max_length=300)
+    normalised_key = models.CharField(_("duplicate key"), max_length=600, db_index=True, editable=False)
     url = models.URLField(_("public page"), max_length=500, blank=True, validators=[validate_web_url])
     embed_url = models.URLField(_("embeddable player"), max_length=500, blank=True, validators=[validate_web_url])
     audio_url = models.URLField(_("direct audio"), max_length=500, blank=True, validators=[validate_web_url])
-    popularity = models.PositiveSmallIntegerField(null=True, blank=True)
+    popularity = models.PositiveSmallIntegerField(_("popularity"), null=True, blank=True)
     duration = models.FloatField(_("duration (s)"), null=True, blank=True)
     album = models.CharField(_("album"), max_length=300, blank=True)
     # The per-track licence (a Creative Commons deed on Jamendo): CC BY asks for it wherever the song plays.
     license_url = models.URLField(_("licence"), max_length=500, blank=True)
     # Lyrics are kept only while needed (recommender.labelling.keep_lyrics) unless MIEN_STORE_LYRICS;
     # what they said survives as the lexicon features, and the hash tells a re-crawl nothing changed.
-    lyrics = models.TextField(blank=True)
+    lyrics = models.TextField(_("lyrics"), blank=True)
     lyrics_features = models.JSONField(_("lexicon features of the lyrics"), default=dict, blank=True)
     lyrics_sha1 = models.CharField(max_length=40, blank=True, editable=False)
     lyrics_checked_at = models.DateTimeField(_("lyrics looked up"), null=True, blank=True)
-    tags = models.ManyToManyField(Tag, related_name="songs", blank=True)
+    tags = models.ManyToManyField(Tag, related_name="songs", blank=True, verbose_name=_("tags"))
     # Ids of the source's playlists holding the song (the catalogue's NetEase playlists): the
     # co-occurrence signal of the ranking (docs/recommendation.md).
     playlists = models.JSONField(_("playlists holding it"), default=list, blank=True)
     is_active = models.BooleanField(_("in library"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = SongQuerySet.as_manager()
 
@@ -129,6 +131,8 @@ class Song(models.Model):
                                      name=f"song_{name}_is_web") for name in ("url", "embed_url", "audio_url")),
         ]
         ordering = ["artist", "title"]
+        verbose_name = _("song")
+        verbose_name_plural = _("songs")
 
     def __str__(self):
         return f"{self.title} - {self.artist}"
@@ -155,11 +159,12 @@ class EmotionLabel(models.Model):
     PRIORITY = {Source.CATALOGUE: 0, Source.MODEL: 1, Source.ADMIN: 2}
 
     song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="labels")
-    emotion = models.CharField(max_length=16, choices=EMOTION_CHOICES)
-    source = models.CharField(max_length=16, choices=Source.choices)
-    confidence = models.FloatField(default=1.0)
-    labelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    labelled_at = models.DateTimeField(auto_now=True)
+    emotion = models.CharField(_("emotion"), max_length=16, choices=EMOTION_CHOICES)
+    source = models.CharField(_("label source"), max_length=16, choices=Source.choices)
+    confidence = models.FloatField(_("confidence"), default=1.0)
+    labelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    verbose_name=_("labelled by"))
+    labelled_at = models.DateTimeField(_("labelled at"), auto_now=True)
     # Model labels: the classifier's probability for every emotion ({emotion: p}), the evidence the
     # review queue shows. Empty for catalogue and admin labels.
     probabilities = models.JSONField(_("classifier probabilities"), default=dict, blank=True)
@@ -171,6 +176,8 @@ class EmotionLabel(models.Model):
                                    name="label_confidence_0_1"),
         ]
         indexes = [models.Index(fields=["emotion", "source"])]
+        verbose_name = _("emotion label")
+        verbose_name_plural = _("emotion labels")
 
     def __str__(self):
         return f"{self.song} -> {self.emotion} ({self.source}, {self.confidence:.2f})"
@@ -187,6 +194,8 @@ class TypicalSong(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "emotion", "song"], name="typical_unique")]
         ordering = ["emotion", "created_at"]
+        verbose_name = _("typical song")
+        verbose_name_plural = _("typical songs")
 
     def clean(self):
         taken = TypicalSong.objects.filter(user=self.user, emotion=self.emotion).exclude(pk=self.pk).count()
@@ -219,6 +228,8 @@ class Favourite(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "song"], name="favourite_unique")]
         ordering = ["-created_at"]
+        verbose_name = _("saved song")
+        verbose_name_plural = _("saved songs")
 
 
 class Recognition(models.Model):
@@ -234,10 +245,10 @@ class Recognition(models.Model):
                              related_name="recognitions")
     # Anonymous visitors own their recognitions through their session.
     session_key = models.CharField(max_length=40, blank=True, db_index=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    emotion = models.CharField(max_length=16, choices=EMOTION_CHOICES, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    emotion = models.CharField(_("emotion"), max_length=16, choices=EMOTION_CHOICES, blank=True)
     probabilities = models.JSONField(default=dict, blank=True)
-    face_count = models.PositiveSmallIntegerField(default=0)
+    face_count = models.PositiveSmallIntegerField(_("faces"), default=0)
     face_box = models.JSONField(null=True, blank=True)
     strategy = models.CharField(max_length=16, default="match")
     songs = models.JSONField(default=list, blank=True)  # [{id, score, why}] in playlist order
@@ -245,10 +256,12 @@ class Recognition(models.Model):
     # song's playlists in one query: how many playlists it shapes.
     playlist_songs = models.ManyToManyField(Song, related_name="+", blank=True, editable=False)
     error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("snapped at"), auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("recognition")
+        verbose_name_plural = _("recognitions")
         ordering = ["-created_at"]
 
     def __str__(self):

@@ -16,13 +16,15 @@ class LabelChange(models.Model):
     song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="label_changes")
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
-    changed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True, db_index=True)
     old = models.CharField(_("before"), max_length=300, blank=True)
     new = models.CharField(_("after"), max_length=300, blank=True)
     via = models.CharField(_("how"), max_length=32, blank=True)  # relabel, approve, excel, admin form
 
     class Meta:
         ordering = ["-changed_at", "-id"]
+        verbose_name = _("label change")
+        verbose_name_plural = _("label history")
 
     def __str__(self):
         return f"{self.song_id}: {self.old or '-'} -> {self.new or '-'}"

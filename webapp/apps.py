@@ -13,6 +13,7 @@ class WebappConfig(AppConfig):
         from django.contrib import admin
 
         from webapp import checks  # noqa: F401  (registers the deploy checks)
+        from webapp import language  # noqa: F401 - connects the log-in signal
         from webapp.forms import ThrottledAdminAuthenticationForm
 
         # The admin's log-in counts failed passwords like the site's own (webapp/ratelimit.py).

@@ -45,3 +45,14 @@ class KeptSnapshot(models.Model):
 
     def __str__(self):
         return f"snapshot {self.id} of {self.user}"
+
+
+class LanguageSetting(models.Model):
+    """The interface language a signed-in person chose in the footer, applied again at each log-in."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="language_setting")
+    language = models.CharField(_("language"), max_length=16, choices=settings.LANGUAGES)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.user} {self.language}"

@@ -30,6 +30,13 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 # Stored untranslated (the worker has no request language) and shown in the reader's language.
 LOST_REASON = gettext_noop("Your photo was lost on the way: please snap again.")
 GAVE_UP_REASON = gettext_noop("Something went wrong on our side. Please try again.")
+# The image decoder's reasons (recommender.emotion, which knows nothing of Django), for the catalogue.
+DECODE_REASONS = (
+    gettext_noop("The uploaded file is empty."),
+    gettext_noop("The file is not an image we can read; please upload a JPEG, PNG or WebP photo."),
+    gettext_noop("The image file is damaged or incomplete; please upload it again."),
+    gettext_noop("The image uses a colour format we cannot read."),
+)
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True,

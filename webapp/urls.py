@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
+from webapp import language
 from webapp.views import accounts, api, apidocs, pages
 
 
@@ -48,7 +49,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/delete/", accounts.delete_account, name="delete_account"),
     path("api/", include(api_patterns)),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", language.set_language, name="set_language"),
     path("admin/login/", accounts.admin_login),  # before admin.site.urls: throttled, 429
     path("admin/", admin.site.urls),
 ]

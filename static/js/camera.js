@@ -66,6 +66,15 @@
     }
   })();
 
+  // "rock, pop and dance" / "摇滚、流行和舞曲": lists follow the page's language too.
+  const tagList = (() => {
+    try {
+      return new Intl.ListFormat(document.documentElement.lang || undefined, { type: "conjunction" });
+    } catch (_unknownLocale) {
+      return { format: (items) => items.join(", ") };
+    }
+  })();
+
   let cameraReady = false;
   let busy = false;
 
@@ -351,7 +360,7 @@
 
     const why = song.why || [];
     if (why.length) {
-      item.querySelector(".why-tags").textContent = why.join(", ");
+      item.querySelector(".why-tags").textContent = tagList.format(why);
       item.querySelector(".song-why").hidden = false;
     }
     // Songs picked because people (or playlists) kept them with the person's typical songs.

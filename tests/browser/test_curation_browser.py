@@ -53,7 +53,7 @@ def test_a_curator_relabels_two_low_confidence_songs_and_the_playlist_follows(li
     page.locator("select[name=action]").select_option("set_emotion")
     page.locator("select[name=emotion]").select_option("happy")
     page.locator("button[name=index]").click()
-    expect(page.locator("ul.messagelist")).to_contain_text("2 song(s) relabelled as happy")
+    expect(page.locator("ul.messagelist")).to_contain_text("2 song(s) relabelled as Happy")
 
     # History on the song's page.
     page.goto(f"{live_server.url}/admin/recommender/song/{low[0]}/change/")

@@ -159,7 +159,7 @@ def test_a_bulk_relabel_in_the_admin_shows_in_the_next_playlist(client, curator,
         response = client.post(reverse("admin:recommender_song_changelist") + "?confidence=low", {
             "action": "set_emotion", "emotion": "happy", "tag": "", "_selected_action": chosen}, follow=True)
     assert response.status_code == 200
-    assert "2 song(s) relabelled as happy" in response.content.decode()
+    assert "2 song(s) relabelled as Happy" in response.content.decode()
     assert set(chosen) <= playlist(owner, "happy")
     assert not set(chosen) & set(get_index().songs_for("angry"))
     assert LabelChange.objects.filter(song_id__in=chosen, changed_by=curator).count() == 2

@@ -21,7 +21,7 @@ from django.utils import timezone
 from recommender import curation, retraining
 from recommender.library import ingest_many
 from recommender.lyrics import classifier
-from recommender.models import ClassifierRun, EmotionLabel, Song
+from recommender.models import EMOTION_LABELS, ClassifierRun, EmotionLabel, Song
 from tests.lyrics.conftest import write_tiny_goemotions
 
 pytestmark = pytest.mark.django_db
@@ -272,10 +272,11 @@ def test_labelling_keeps_the_probabilities_the_review_queue_shows(client, curato
     assert set(rows) == {"sad", "1"}
     page = response.content.decode()
     ranked = sorted(probabilities.items(), key=lambda item: -item[1])
-    assert ", ".join(f"{e} {p:.2f}" for e, p in ranked) in page  # every emotion, most probable first
+    # every emotion, most probable first, named in the curator's language
+    assert ", ".join(f"{EMOTION_LABELS[e]} {p:.2f}" for e, p in ranked) in page
     evidence = curation.lyrics_evidence(SAD_EN)
     assert next(iter(evidence["intensities"])) == "sad" and evidence["polarity"] < 0 and evidence["hits"] >= 2
-    assert f"sad {evidence['intensities']['sad']:.2f}" in page
+    assert f"Sad {evidence['intensities']['sad']:.2f}" in page
     assert f"polarity {evidence['polarity']:+.2f}" in page
     assert f"{evidence['hits']} emotion words" in page
     assert "not kept" in page and "no lyrics" in page  # the old model label, the song without lyrics

@@ -9,7 +9,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recommender.models import (EMOTION_LABELS, Favourite, HiddenSong, MoodSetting, Recognition,
@@ -158,9 +158,9 @@ def song_reasons(pick: dict, songs: dict) -> list[dict]:
 
 
 STRATEGY_LABELS = {
-    "match": _lazy("Matched to your mood"),
-    "lift": _lazy("Chosen to lift your mood: calming first, then cheerful"),
-    "blend": _lazy("Your expression was unclear, so this blends the moods it might be"),
+    "match": gettext_lazy("Matched to your mood"),
+    "lift": gettext_lazy("Chosen to lift your mood: calming first, then cheerful"),
+    "blend": gettext_lazy("Your expression was unclear, so this blends the moods it might be"),
 }
 
 
