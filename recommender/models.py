@@ -107,7 +107,7 @@ class Song(models.Model):
     duration = models.FloatField(_("duration (s)"), null=True, blank=True)
     album = models.CharField(_("album"), max_length=300, blank=True)
     # The per-track licence (a Creative Commons deed on Jamendo): CC BY asks for it wherever the song plays.
-    license_url = models.URLField(_("licence"), max_length=500, blank=True)
+    license_url = models.URLField(_("licence"), max_length=500, blank=True, validators=[validate_web_url])
     # Lyrics are kept only while needed (recommender.labelling.keep_lyrics) unless MIEN_STORE_LYRICS;
     # what they said survives as the lexicon features, and the hash tells a re-crawl nothing changed.
     lyrics = models.TextField(_("lyrics"), blank=True)

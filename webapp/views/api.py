@@ -141,8 +141,8 @@ def recognition_json(recognition: Recognition) -> dict:
 
 # A pick's reasons besides its tags (recommender.playlists._reasons): kind -> the pick's key, sentence.
 REASON_SONGS = {
-    "kept_with": ("people", _lazy("People who kept %(songs)s also kept this")),
-    "listed_with": ("playlists", _lazy("Often on the same playlists as %(songs)s")),
+    "kept_with": ("people", gettext_lazy("People who kept %(songs)s also kept this")),
+    "listed_with": ("playlists", gettext_lazy("Often on the same playlists as %(songs)s")),
 }
 
 

@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("recommender", "0006_song_lyrics_features"),
+        ("recommender", "0008_song_playlists"),
     ]
 
     operations = [

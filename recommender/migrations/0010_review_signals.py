@@ -23,7 +23,7 @@ def copy_playlists(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('recommender', '0006_song_lyrics_features'),
+        ('recommender', "0009_attribution_and_crawl_backoff"),
     ]
 
     operations = [
