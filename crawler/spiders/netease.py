@@ -30,12 +30,12 @@ from urllib.parse import urlencode
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import CloseSpider, DontCloseSpider
+from scrapy.exceptions import DontCloseSpider
 
 from crawler.db import in_db_thread
 from crawler.items import SongItem
 from crawler.spiders.base import MienSpider
-from crawler.spiders.netease_blocks import block_reason
+from crawler.spiders.netease_blocks import StopsOnBlock
 from crawler.text import lrc_to_text
 
 MIN_DELAY = 3.0  # seconds between requests, whatever the settings say
@@ -66,7 +66,7 @@ def _names(people) -> list[str]:
             and p["name"].strip()]
 
 
-class NeteaseSpider(MienSpider):
+class NeteaseSpider(StopsOnBlock, MienSpider):
     name = "netease"
     source = "netease"
     custom_settings = {
@@ -120,41 +120,6 @@ class NeteaseSpider(MienSpider):
     def enough_listed(self) -> bool:
         """With an item limit, the playlists asked for already hold enough tracks: stop listing more."""
         return bool(self.max_items) and (self.songs_listed >= self.max_items or self.enough_songs())
-
-    # -- blocks ---------------------------------------------------------------------------------
-    blocked_by = ""  # how the site blocked this run; nothing more is sent (crawler.middlewares.SiteBlockMiddleware)
-
-    def detect_block(self, response, request=None) -> str | None:
-        data = None
-        if len(response.body) < 4096 and response.body.lstrip()[:1] == b"{":  # a block answer is short
-            try:
-                data = json.loads(response.text)
-            except (ValueError, UnicodeDecodeError):
-                pass
-        return block_reason(response, data, request)
-
-    def note_block(self, reason: str) -> None:
-        """The site blocked us: record how and for how long to keep away (the CrawlRun shows both)."""
-        hours = self.settings.getfloat("NETEASE_BLOCK_BACKOFF_HOURS", 48)
-        self.blocked_by = reason
-        self.logger.error("NetEase blocked the crawler: %s; stopping at once, no new run for %s h", reason, hours)
-        self.crawler.stats.set_value("mien/blocked", reason)
-        self.crawler.stats.set_value("mien/backoff_seconds", hours * 3600)
-
-    def stop_if_blocked(self, response=None) -> None:
-        if response is not None and not self.blocked_by:  # the middleware did not see it (unit use)
-            reason = self.detect_block(response)
-            if reason:
-                self.note_block(reason)
-        if self.blocked_by:
-            raise CloseSpider("blocked")
-
-    def read_api(self, response, what: str, on_error=None):
-        self.stop_if_blocked(response)
-        return self.read_json(response, what, on_error=on_error)
-
-    def stop_if_failure_is_block(self, failure) -> None:
-        self.stop_if_blocked(getattr(failure.value, "response", None))
 
     # -- resuming -------------------------------------------------------------------------------
     def resume_state(self) -> dict:

@@ -15,7 +15,10 @@ answer is to stop and come back much later, never to keep asking.
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
+
+from scrapy.exceptions import CloseSpider
 
 BLOCK_CODES = {-460: "cheating / too many requests", -462: "verification required", -447: "server busy",
                405: "too many requests"}
@@ -41,3 +44,41 @@ def block_reason(response, data=None, request=None) -> str | None:
             detail = data["data"].get("blockText")
         return f"code {code} ({BLOCK_CODES[code]}): {str(detail or 'no message')[:120]}"
     return None
+
+
+class StopsOnBlock:
+    """The netease spider's side of a block: note it once, stop the run, say for how long to keep away."""
+
+    blocked_by = ""  # how the site blocked this run; nothing more is sent (crawler.middlewares.SiteBlockMiddleware)
+
+    def detect_block(self, response, request=None) -> str | None:
+        data = None
+        if len(response.body) < 4096 and response.body.lstrip()[:1] == b"{":  # a block answer is short
+            try:
+                data = json.loads(response.text)
+            except (ValueError, UnicodeDecodeError):
+                pass
+        return block_reason(response, data, request)
+
+    def note_block(self, reason: str) -> None:
+        """The site blocked us: record how and for how long to keep away (the CrawlRun shows both)."""
+        hours = self.settings.getfloat("NETEASE_BLOCK_BACKOFF_HOURS", 48)
+        self.blocked_by = reason
+        self.logger.error("NetEase blocked the crawler: %s; stopping at once, no new run for %s h", reason, hours)
+        self.crawler.stats.set_value("mien/blocked", reason)
+        self.crawler.stats.set_value("mien/backoff_seconds", hours * 3600)
+
+    def stop_if_blocked(self, response=None) -> None:
+        if response is not None and not self.blocked_by:  # the middleware did not see it (unit use)
+            reason = self.detect_block(response)
+            if reason:
+                self.note_block(reason)
+        if self.blocked_by:
+            raise CloseSpider("blocked")
+
+    def read_api(self, response, what: str, on_error=None):
+        self.stop_if_blocked(response)
+        return self.read_json(response, what, on_error=on_error)
+
+    def stop_if_failure_is_block(self, failure) -> None:
+        self.stop_if_blocked(getattr(failure.value, "response", None))
