@@ -15,12 +15,12 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from . import catalogue_evidence, curation, review
-from .admin import CurationActions, HasLyricsFilter
+from .admin import CurationActions, HasLyricsFilter, emotion_name
 from .models import EMOTION_CHOICES, EMOTION_LABELS, EmotionLabel, Song, SongReview
 
 
@@ -61,7 +61,7 @@ class ReasonFilter(admin.SimpleListFilter):
 class SongReviewAdmin(CurationActions, admin.ModelAdmin):
     """The queue (?threshold=0.5 changes the confidence threshold for this page)."""
 
-    list_display = ("title_link", "artist", "label", "decide", "evidence", "playlists", "pushback")
+    list_display = ("title_link", "artist", "label", "decide", "evidence", "playlist_count", "pushback")
     list_display_links = None
     search_fields = ("title", "artist")
     list_filter = (QueueEmotionFilter, ReasonFilter, HasLyricsFilter, "source")
@@ -117,21 +117,21 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
         song_id = request.POST.get("review_confirm") or request.POST.get("review_relabel") or ""
         song = Song.objects.filter(pk=int(song_id)).first() if song_id.isdigit() else None
         if song is None:
-            raise Http404(_t("No such song."))
+            raise Http404(gettext("No such song."))
         if "review_confirm" in request.POST:
             curation.confirm([song], user=request.user)
-            self.message_user(request, _t("Confirmed “%(song)s”: %(label)s.") % {
+            self.message_user(request, gettext("Confirmed “%(song)s”: %(label)s.") % {
                 "song": song, "label": curation.current_description(song)}, messages.SUCCESS)
             return redirect(back)
         emotion = request.POST.get(f"review_emotion_{song.pk}", "")
         if emotion not in EMOTION_LABELS:
-            self.message_user(request, _t("Pick an emotion for “%(song)s” first.") % {"song": song}, messages.ERROR)
+            self.message_user(request, gettext("Pick an emotion for “%(song)s” first.") % {"song": song}, messages.ERROR)
             return redirect(back)
         if curation.set_emotion([song], emotion, user=request.user, via="review"):
-            self.message_user(request, _t("“%(song)s” relabelled as %(emotion)s.") % {
+            self.message_user(request, gettext("“%(song)s” relabelled as %(emotion)s.") % {
                 "song": song, "emotion": EMOTION_LABELS[emotion]}, messages.SUCCESS)
         else:
-            self.message_user(request, _t("“%(song)s” already has that label.") % {"song": song}, messages.INFO)
+            self.message_user(request, gettext("“%(song)s” already has that label.") % {"song": song}, messages.INFO)
         return redirect(back)
 
     def has_change_permission(self, request, obj=None):
@@ -158,15 +158,15 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
                            curation.describe(*curation.effective_labels(song.labels.all())),
                            ", ".join(str(names[reason]) for reason in review.reasons(song)))
 
-    @admin.display(description=_("playlists"), ordering="playlists")
-    def playlists(self, song):
-        return song.playlists
+    @admin.display(description=_("playlists"), ordering="playlist_count")
+    def playlist_count(self, song):
+        return song.playlist_count
 
     @admin.display(description=_("pushback"), ordering="hides")
     def pushback(self, song):
         return format_html('<span class="review-hides">{}</span><br><span class="review-corrections">{}</span>',
-                           _t("hidden by %(n)d") % {"n": song.hides},
-                           _t("in %(n)d corrected playlists") % {"n": song.corrections})
+                           gettext("hidden by %(n)d") % {"n": song.hides},
+                           gettext("in %(n)d corrected playlists") % {"n": song.corrections})
 
     @admin.display(description=_("why this label"))
     def evidence(self, song):
@@ -175,15 +175,15 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
         lines = []
         if source == EmotionLabel.Source.ADMIN:
             curated = [label for label in labels if label.source == source]
-            lines.append(_t("decided by %(who)s on %(when)s") % {
-                "who": curated[0].labelled_by or _t("a curator"), "when": curated[0].labelled_at.date().isoformat()})
+            lines.append(gettext("decided by %(who)s on %(when)s") % {
+                "who": curated[0].labelled_by or gettext("a curator"), "when": curated[0].labelled_at.date().isoformat()})
         elif source == EmotionLabel.Source.CATALOGUE:
             lines += self._catalogue_lines(song, [label for label in labels if label.source == source])
         elif source == EmotionLabel.Source.MODEL:
-            lines.append(_t("classifier: %(probabilities)s") % {"probabilities": self.classifier_probabilities(song)})
+            lines.append(gettext("classifier: %(probabilities)s") % {"probabilities": self.classifier_probabilities(song)})
         if source == EmotionLabel.Source.MODEL or song.lyrics_features or song.lyrics:
-            lines.append(_t("lyrics: %(evidence)s") % {"evidence": self.lexicon_features(song)})
-        lines.append(_t("tags: %(tags)s") % {"tags": self.tag_list(song) or "-"})
+            lines.append(gettext("lyrics: %(evidence)s") % {"evidence": self.lexicon_features(song)})
+        lines.append(gettext("tags: %(tags)s") % {"tags": self.tag_list(song) or "-"})
         return format_html('<ul class="review-evidence">{}</ul>', format_html_join("", "<li>{}</li>", ((line,) for line in lines)))
 
     def _catalogue_lines(self, song, labels):
@@ -192,35 +192,35 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
         for label in labels:
             reasons = catalogue_evidence.explain(song.source, tags, label.emotion, label.confidence)
             if not reasons:
-                lines.append(_t("%(emotion)s %(confidence).2f: no catalogue rule fits its tags any more") % {
-                    "emotion": label.emotion, "confidence": label.confidence})
+                lines.append(gettext("%(emotion)s %(confidence).2f: no catalogue rule fits its tags any more") % {
+                    "emotion": emotion_name(label.emotion), "confidence": label.confidence})
             for reason in reasons[:2]:
                 line = self._catalogue_line(reason, tags)
                 if reason.kind == "sector" and song.source == "netease":  # only a merged entry gives one
-                    line += "; " + _t("read from a Deezer or Spotify entry of the same song, merged into it")
+                    line += "; " + gettext("read from a Deezer or Spotify entry of the same song, merged into it")
                 lines.append(line)
         return lines
 
     @staticmethod
     def _catalogue_line(reason, tag_names) -> str:
-        label = {"emotion": reason.emotion, "confidence": reason.confidence, "rule": reason.rule}
+        label = {"emotion": emotion_name(reason.emotion), "confidence": reason.confidence, "rule": reason.rule}
         if reason.kind == "netease":
-            line = _t("%(emotion)s %(confidence).2f from the catalogue rule “%(rule)s”") % label
-            line += "; " + _t("tags used: %(tags)s; fired on %(share)d%% of its NetEase playlists (weight %(weight).1f)") % {
+            line = gettext("%(emotion)s %(confidence).2f from the catalogue rule “%(rule)s”") % label
+            line += "; " + gettext("tags used: %(tags)s; fired on %(share)d%% of its NetEase playlists (weight %(weight).1f)") % {
                 "tags": ", ".join(tag_names.get(t, t) for t in reason.tags), "share": round(reason.share * 100),
                 "weight": reason.weight}
             if reason.without:
-                line += "; " + _t("not on playlists also tagged %(tags)s") % {
+                line += "; " + gettext("not on playlists also tagged %(tags)s") % {
                     "tags": ", ".join(tag_names.get(t, t) for t in reason.without)}
             return line
         if reason.kind == "spotify_mood":
-            return _t("%(emotion)s %(confidence).2f from its Spotify playlist's mood %(mood)s: %(rule)s") % {
+            return gettext("%(emotion)s %(confidence).2f from its Spotify playlist's mood %(mood)s: %(rule)s") % {
                 **label, "mood": reason.mood}
         low, high, centre = reason.sector
-        line = _t("%(emotion)s %(confidence).2f from the catalogue rule “valence/arousal sector %(low)d°-%(high)d° "
+        line = gettext("%(emotion)s %(confidence).2f from the catalogue rule “valence/arousal sector %(low)d°-%(high)d° "
                   "(centre %(centre)d°): %(rule)s”") % {**label, "low": low, "high": high, "centre": centre}
         if reason.derived_tags:
-            line += "; " + _t("tags derived from the same valence/arousal: %(tags)s") % {
+            line += "; " + gettext("tags derived from the same valence/arousal: %(tags)s") % {
                 "tags": "; ".join(f"{tag_names.get(tag, tag)} ({rule})" for tag, rule in reason.derived_tags)}
         return line
 
@@ -228,15 +228,15 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
         """Every emotion's probability, kept when the song was labelled."""
         probabilities = curation.model_probabilities(song.labels.all())
         if not probabilities:
-            return _t("not kept (labelled before probabilities were kept: run label_songs)")
-        return ", ".join(f"{e} {p:.2f}" for e, p in probabilities.items())
+            return gettext("not kept (labelled before probabilities were kept: run label_songs)")
+        return ", ".join(f"{emotion_name(e)} {p:.2f}" for e, p in probabilities.items())
 
     def lexicon_features(self, song):
         evidence = song.lyrics_features or curation.lyrics_evidence(song.lyrics)
         if not evidence:
-            return _t("no lyrics")
-        intensities = ", ".join(f"{e} {v:.2f}" for e, v in evidence["intensities"].items()) or _t("no emotion words")
-        return _t("%(intensities)s; polarity %(polarity)+.2f; %(hits)d emotion words, %(negations)d negated, "
+            return gettext("no lyrics")
+        intensities = ", ".join(f"{emotion_name(e)} {v:.2f}" for e, v in evidence["intensities"].items()) or gettext("no emotion words")
+        return gettext("%(intensities)s; polarity %(polarity)+.2f; %(hits)d emotion words, %(negations)d negated, "
                   "%(degrees)d degree words in %(words)d words") % {**evidence, "intensities": intensities}
 
     @admin.display(description=_("decide"))
@@ -245,10 +245,10 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
         _source, current = curation.effective_labels(song.labels.all())
         options = format_html_join("", '<option value="{}">{}</option>', EMOTION_CHOICES)
         choice = format_html('<select name="review_emotion_{}" id="review-emotion-{}" aria-label="{}">'
-                             '<option value="">---------</option>{}</select>', song.pk, song.pk, _t("new emotion"), options)
+                             '<option value="">---------</option>{}</select>', song.pk, song.pk, gettext("new emotion"), options)
         return format_html(
             '<button type="submit" class="button review-confirm" name="review_confirm" value="{}" formaction="{}" '
             'title="{}">{}</button> {} <button type="submit" class="button review-relabel" name="review_relabel" '
             'value="{}" formaction="{}">{}</button>',
-            song.pk, url, _t("Keep %(label)s as a curated label") % {"label": ", ".join(current)}, _t("Confirm"),
-            choice, song.pk, url, _t("Change"))
+            song.pk, url, gettext("Keep %(label)s as a curated label") % {"label": ", ".join(current)}, gettext("Confirm"),
+            choice, song.pk, url, gettext("Change"))

@@ -61,7 +61,7 @@ def with_review_signals(queryset=None):
     ``admin_confidence``, ``model_confidence``, ``catalogue_confidence`` (best label of each source),
     ``label_confidence`` (of the label playlists use), ``review_confidence`` (of the best non-admin
     label: model over catalogue), ``curated`` / ``curated_at`` (admin labels and their newest time),
-    ``playlists`` (stored playlists listing it), ``hides`` and ``corrections`` (since ``curated_at``).
+    ``playlist_count`` (stored playlists listing it), ``hides`` and ``corrections`` (since ``curated_at``).
     """
     queryset = Song.objects.all() if queryset is None else queryset
     admin_labels = EmotionLabel.objects.filter(song=OuterRef("pk"), source=ADMIN)
@@ -81,7 +81,7 @@ def with_review_signals(queryset=None):
     hides = HiddenSong.objects.filter(song=OuterRef("pk"), created_at__gt=OuterRef("since"))
     corrections = RecognitionCorrection.playlist_songs.through.objects.filter(
         song=OuterRef("pk"), recognitioncorrection__corrected_at__gt=OuterRef("since"))
-    return queryset.annotate(playlists=_count(through_playlists), hides=_count(hides),
+    return queryset.annotate(playlist_count=_count(through_playlists), hides=_count(hides),
                              corrections=_count(corrections))
 
 
@@ -172,4 +172,4 @@ def with_emotion(queryset, emotion: str):
                            | (Q(curated=False, model_confidence__isnull=True) & has(CATALOGUE)))
 
 
-QUEUE_ORDER = ("-playlists", "label_confidence", F("popularity").desc(nulls_last=True), "id")
+QUEUE_ORDER = ("-playlist_count", "label_confidence", F("popularity").desc(nulls_last=True), "id")

@@ -100,7 +100,7 @@ def test_songs_most_playlists_list_come_first(library, people):
     EmotionLabel.objects.filter(song=song).update(confidence=0.55)
     rows = list(review.review_queue())
     assert [s.external_id for s in rows] == [song.external_id, "21", "30", "20"]
-    assert (rows[0].playlists, rows[1].playlists) == (2, 0)
+    assert (rows[0].playlist_count, rows[1].playlist_count) == (2, 0)
 
 
 # -- people's pushback ---------------------------------------------------------------------------
