@@ -77,9 +77,13 @@ def test_api_errors_speak_the_readers_language(client):
 
 
 def test_a_decoder_reason_stored_in_english_is_shown_in_chinese(client, face_photo):
-    upload = SimpleUploadedFile("selfie.jpg", face_photo[:200], "image/jpeg")  # a header and nothing more
+    # A damaged upload is refused by the view now; a reason the worker's decoder stored (str(exc), in
+    # English) is still read in the reader's language.
+    from recommender.emotion.faces import DAMAGED as reason
+
+    upload = SimpleUploadedFile("selfie.jpg", face_photo, "image/jpeg")
     url = client.post(reverse("api:recognitions"), {"image": upload}, **ZH).json()["url"]
-    assert Recognition.objects.get().error == "The image file is damaged or incomplete; please upload it again."
+    Recognition.objects.update(status=Recognition.Status.FAILED, error=reason, songs=[])
     assert client.get(url, **ZH).json()["error"] == "图片文件已损坏或不完整，请重新上传。"
 
 
