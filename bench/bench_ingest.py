@@ -3,24 +3,13 @@
 import os
 import time
 
+from bench.common import fresh_database
+
 BENCH_DB = os.environ.get("MIEN_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mien_bench")
 
 
 def _setup():
-    import psycopg
-
-    name = BENCH_DB.rsplit("/", 1)[1]
-    with psycopg.connect(BENCH_DB.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = BENCH_DB
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    fresh_database(BENCH_DB)
 
 
 def items(n: int, seed: int = 3) -> list[dict]:

@@ -41,3 +41,21 @@ def run_child(code: str, env: dict | None = None) -> object:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
                          cwd=Path(__file__).resolve().parents[1]).stdout
     return json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
+
+
+def fresh_database(url: str) -> None:
+    """Drop and recreate the benchmark's own PostgreSQL database, point Django at it and migrate it."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
