@@ -20,9 +20,16 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from . import catalogue_evidence, curation, review
-from .admin import CurationActions, HasLyricsFilter, emotion_name
+from .admin import CurationActions, HasLyricsFilter, emotion_name, source_name
 from .models import EMOTION_CHOICES, EMOTION_LABELS, EmotionLabel, Song, SongReview
 
+
+
+def describe_in_language(source: str, emotions: dict[str, float]) -> str:
+    """curation.describe for a person: emotions and the label's source in the curator's language."""
+    if not emotions:
+        return ""
+    return ", ".join(f"{emotion_name(e)} {c:.2f}" for e, c in emotions.items()) + f" ({source_name(source)})"
 
 class QueueChangeList(ChangeList):
     def _get_default_ordering(self):
@@ -121,7 +128,7 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
         if "review_confirm" in request.POST:
             curation.confirm([song], user=request.user)
             self.message_user(request, gettext("Confirmed “%(song)s”: %(label)s.") % {
-                "song": song, "label": curation.current_description(song)}, messages.SUCCESS)
+                "song": song, "label": describe_in_language(*curation.effective_labels(song.labels.all()))}, messages.SUCCESS)
             return redirect(back)
         emotion = request.POST.get(f"review_emotion_{song.pk}", "")
         if emotion not in EMOTION_LABELS:
@@ -155,7 +162,7 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
         names = {review.REASON_LOW_CONFIDENCE: _("low confidence"), review.REASON_HIDDEN: _("hidden by people"),
                  review.REASON_CORRECTED: _("in corrected playlists")}
         return format_html('{}<br><small class="review-reasons">{}</small>',
-                           curation.describe(*curation.effective_labels(song.labels.all())),
+                           describe_in_language(*curation.effective_labels(song.labels.all())),
                            ", ".join(str(names[reason]) for reason in review.reasons(song)))
 
     @admin.display(description=_("playlists"), ordering="playlist_count")
@@ -250,5 +257,5 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
             '<button type="submit" class="button review-confirm" name="review_confirm" value="{}" formaction="{}" '
             'title="{}">{}</button> {} <button type="submit" class="button review-relabel" name="review_relabel" '
             'value="{}" formaction="{}">{}</button>',
-            song.pk, url, gettext("Keep %(label)s as a curated label") % {"label": ", ".join(current)}, gettext("Confirm"),
+            song.pk, url, gettext("Keep %(label)s as a curated label") % {"label": ", ".join(emotion_name(e) for e in current)}, gettext("Confirm"),
             choice, song.pk, url, gettext("Change"))

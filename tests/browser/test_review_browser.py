@@ -47,13 +47,13 @@ def test_a_curator_confirms_one_label_and_changes_another(live_server, page, dja
     rows = page.locator("#result_list tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_contain_text("Tune 11")  # lowest confidence first
-    expect(rows.nth(0)).to_contain_text("sad 0.45 (catalogue)")
+    expect(rows.nth(0)).to_contain_text("Sad 0.45 (catalogue)")
     expect(rows.nth(0)).to_contain_text("touching/moving")
     expect(rows.nth(1)).to_contain_text("rock without a soft/positive mood tag")
     expect(rows.nth(1)).to_contain_text("fired on 100% of its NetEase playlists")
 
     rows.nth(0).locator("button.review-confirm").click()
-    expect(page.locator("ul.messagelist")).to_contain_text("Confirmed “Tune 11 - Band 11”: sad 1.00 (admin)")
+    expect(page.locator("ul.messagelist")).to_contain_text("Confirmed “Tune 11 - Band 11”: Sad 1.00 (admin)")
     expect(rows).to_have_count(1)
     rows.nth(0).locator(f"select[name=review_emotion_{rock.id}]").select_option("happy")
     rows.nth(0).locator("button.review-relabel").click()

@@ -319,7 +319,7 @@ def test_the_review_queue_page_takes_a_threshold(client, curator, library):
     url = reverse("admin:recommender_songreview_changelist")
     response = client.get(url)
     assert [s.external_id for s in response.context["cl"].result_list] == ["9", "10", "11"]
-    assert "angry 0.20 (model)" in response.content.decode()
+    assert "Angry 0.20 (model)" in response.content.decode()
     response = client.get(url + "?threshold=0.3")
     assert response.status_code == 200
     assert [s.external_id for s in response.context["cl"].result_list] == ["9"]

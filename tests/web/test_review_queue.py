@@ -162,7 +162,7 @@ def test_one_click_confirms_or_changes_a_label_with_history(client, library, cur
     assert f'name="review_emotion_{library["20"].pk}"' in page
 
     response = client.post(decide, {"review_confirm": library["21"].pk}, HTTP_REFERER=queue_url, follow=True)
-    assert "Confirmed" in response.content.decode() and "fear 1.00 (admin)" in response.content.decode()
+    assert "Confirmed" in response.content.decode() and "Fear 1.00 (admin)" in response.content.decode()
     with django_capture_on_commit_callbacks(execute=True):  # the library index follows on commit
         response = client.post(decide, {"review_relabel": library["20"].pk,
                                         f"review_emotion_{library['20'].pk}": "happy"}, HTTP_REFERER=queue_url)
@@ -199,7 +199,7 @@ def test_rows_show_the_model_evidence_and_the_pushback_counts(client, library, c
     rows = {s.external_id: s for s in response.context["cl"].result_list}
     assert set(rows) == {"5", "20", "21", "30"}
     page = response.content.decode()
-    assert "sad 0.45 (model)" in page and "not kept" in page and "no lyrics" in page
+    assert "Sad 0.45 (model)" in page and "not kept" in page and "no lyrics" in page
     assert "hidden by people" in page and "low confidence" in page
     filtered = client.get(reverse("admin:recommender_songreview_changelist") + "?because=pushback")
     assert [s.external_id for s in filtered.context["cl"].result_list] == ["5"]
@@ -227,7 +227,7 @@ def test_on_a_fresh_install_the_queue_holds_the_doubtful_catalogue_songs(client,
         response = client.get(reverse("admin:recommender_songreview_changelist") + "?q=假行僧")
     assert [s.title for s in response.context["cl"].result_list] == ["假行僧"]
     page = response.content.decode()
-    assert "angry 0.50 (catalogue)" in page
+    assert "Angry 0.50 (catalogue)" in page
     assert "rock without a soft/positive mood tag" in page and "fired on 100% of its NetEase playlists" in page
     assert "tags used: Rock" in page
 
