@@ -101,29 +101,34 @@ def paper_prose() -> str:
 
 
 def shipped_training_commands(weights_dir: Path = WEIGHTS_DIR) -> list[str]:
-    """The command lines that trained the shipped model, one per stage, from its recipes."""
+    """The command lines that trained the shipped model, one per stage, from its recipes: each stage
+    is exported, copied to runs/init and warm-starts the next."""
     summary_path = weights_dir / "emotion_model.summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
 
     def train_command(recipe: dict, extra: str = "") -> str:
         equalize = "" if recipe.get("equalize", False) else " --no-equalize"  # absent: raw rows
+        crop = f" --crop {recipe['crop']}" if recipe.get("crop", 48) != 48 else ""
+        mixup = f" --mixup {recipe['mixup']}" if recipe.get("mixup") else ""
         return (f"python manage.py train_emotion_model --arch {recipe['arch']} --epochs {recipe['epochs']} "
-                f"--learning-rate {recipe['learning_rate']}{equalize}{extra}")
+                f"--learning-rate {recipe['learning_rate']}{equalize}{crop}{mixup}{extra}")
 
-    recipe = summary.get("recipe")
-    if not recipe:
+    if not summary.get("recipe"):
         return ["python manage.py train_emotion_model --arch mien_vgg --epochs 20 --export   # resumable: add --resume"]
-    first = summary.get("warm_start_recipe")
-    if not first:
-        return [train_command(recipe, " --export   # resumable: add --resume")]
-    # The earlier stage is exported first: its best model and history become the restart's start.
-    init = "runs/init/stage1"
-    return [
-        train_command(first, " --run-name stage1 --export   # resumable: add --resume"),
-        f"mkdir -p runs/init && for e in keras history.csv recipe.json; do "
-        f"cp recommender/emotion/weights/emotion_model.$e {init}.$e; done",
-        train_command(recipe, f" --run-name restart --init-from {init}.keras --export"),
-    ]
+    stages = summary.get("stages") or (
+        [{"recipe": summary["warm_start_recipe"]}] if "warm_start_recipe" in summary else []) + [{"recipe": summary["recipe"]}]
+    if len(stages) == 1:
+        return [train_command(stages[0]["recipe"], " --export   # resumable: add --resume")]
+    lines, init = [], None
+    for number, stage in enumerate(stages, start=1):
+        start = f" --init-from {init}.keras" if init else ""
+        lines.append(train_command(stage["recipe"], f" --run-name stage{number}{start} --export"
+                                   + ("   # resumable: add --resume" if number == 1 else "")))
+        if number < len(stages):
+            init = f"runs/init/stage{number}"
+            lines.append(f"mkdir -p runs/init && for e in keras history.csv recipe.json summary.json; do "
+                         f"cp recommender/emotion/weights/emotion_model.$e {init}.$e; done")
+    return lines
 
 
 # The face path's part of the card (issue 15): figures from bench/bench_detector.py and bench_face_path.py.

@@ -44,11 +44,15 @@ def paper_cnn() -> "keras.Model":
     return keras.Model(inputs, outputs, name="paper_cnn")
 
 
-def mien_vgg(width: int = 32, dropout: float = 0.4) -> "keras.Model":
-    """VGG-style net with batch norm: 4 stages x 2 convs (width, 2w, 4w, 8w), GAP, dropout, FC7."""
+def mien_vgg(width: int = 32, dropout: float = 0.4, input_size: int = FACE_SIZE) -> "keras.Model":
+    """VGG-style net with batch norm: 4 stages x 2 convs (width, 2w, 4w, 8w), GAP, dropout, FC7.
+
+    ``input_size`` below 48 trains on random crops of the face (40 in the FER2013 records) and is
+    served on the ten crops (corners, centre, mirrored) that the predictor cuts from the 48x48 face;
+    the weights do not depend on it (global average pooling), so a 48 model can start a 40 one."""
     keras = _keras()
     layers = keras.layers
-    inputs = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="pixels")
+    inputs = keras.Input((input_size, input_size, 1), name="pixels")
     # Per-image standardisation would undo histogram equalisation; a fixed affine map is enough.
     x = layers.Rescaling(1.0 / 127.5, offset=-1.0)(inputs)
     for stage, filters in enumerate((width, width * 2, width * 4, width * 8), start=1):
@@ -61,15 +65,19 @@ def mien_vgg(width: int = 32, dropout: float = 0.4) -> "keras.Model":
             x = layers.SpatialDropout2D(0.1, name=f"s{stage}_drop")(x)
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="classes")(x)
+    # float32 softmax even under a mixed (bfloat16) training policy: probabilities need the mantissa.
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="classes", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="mien_vgg")
 
 
 ARCHITECTURES = {"paper": paper_cnn, "mien_vgg": mien_vgg}
 
 
-def build(arch: str) -> "keras.Model":
-    try:
-        return ARCHITECTURES[arch]()
-    except KeyError:
-        raise ValueError(f"unknown architecture {arch!r}; choose from {sorted(ARCHITECTURES)}") from None
+def build(arch: str, input_size: int = FACE_SIZE) -> "keras.Model":
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; choose from {sorted(ARCHITECTURES)}")
+    if input_size != FACE_SIZE:
+        if arch == "paper":
+            raise ValueError("the paper's Table 1 net is defined on 48x48 faces only")
+        return ARCHITECTURES[arch](input_size=input_size)
+    return ARCHITECTURES[arch]()

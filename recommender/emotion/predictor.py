@@ -74,15 +74,38 @@ def _normalise(p: np.ndarray) -> np.ndarray:
     return (p / s).astype(np.float32)
 
 
+def crop_offsets(input_size: int, views: int) -> list[tuple[int, int]]:
+    """Top-left corners of the crops a model with a smaller input than 48 sees: the centre alone
+    (1 or 2 views with the mirror), or the centre and the four corners (10 views with mirrors:
+    the ten-crop of the FER2013 records)."""
+    slack = FACE_SIZE - input_size
+    centre = (slack // 2, slack // 2)
+    if views <= 2:
+        return [centre]
+    return [centre, (0, 0), (0, slack), (slack, 0), (slack, slack)]
+
+
+def serving_views(model_path: Path, input_size: int) -> int:
+    """How many views the model is served on: its recipe's ``serve_views`` where chosen (on
+    PublicTest, within the latency budget), else ten for a crop-trained model and two for a 48 one."""
+    recipe = Path(model_path).with_suffix(".recipe.json")
+    if recipe.exists():
+        chosen = json.loads(recipe.read_text()).get("serve_views")
+        if chosen:
+            return int(chosen)
+    return 10 if input_size < FACE_SIZE else 2
+
+
 class Predictor:
     """Probabilities for 48x48 face crops, in FER2013 class order.
 
-    tta: average the prediction of the face and its mirror image (test-time augmentation);
-    the two run as one batch, so it costs little more than one pass.
-    predict() may be called from several threads at once.
+    tta: average over several views of the face (test-time augmentation): the face and its mirror
+    image, and for a model trained on smaller random crops, the crops the recipe names (``views``
+    overrides it); all views of all faces run as one batch. Without tta, one view: the whole face,
+    or its centre crop. predict() may be called from several threads at once.
     """
 
-    def __init__(self, model_path: str | Path, tta: bool = True):
+    def __init__(self, model_path: str | Path, tta: bool = True, views: int | None = None):
         path = Path(model_path)
         if not path.is_file():
             raise FileNotFoundError(
@@ -97,17 +120,28 @@ class Predictor:
         self.tta = bool(tta)
         self.equalize = model_equalizes(path)
         self.model = keras.saving.load_model(path, compile=False)
-        model, use_tta = self.model, self.tta
+        size = int(self.model.input_shape[1])
+        if not 0 < size <= FACE_SIZE:
+            raise ValueError(f"{path}: the model takes {size}x{size} faces; at most {FACE_SIZE} can be cut from a face")
+        self.views = 1 if not self.tta else int(views or serving_views(path, size))
+        if self.views not in (1, 2, 5, 10) or (size == FACE_SIZE and self.views > 2):
+            raise ValueError(f"{self.views} views of a {size}x{size} model: choose 1 or 2"
+                             + (", 5 or 10" if size < FACE_SIZE else ""))
+        offsets = crop_offsets(size, self.views)
+        mirror = self.views > 1 and self.views != len(offsets)
+        model = self.model
 
         @tf.function(input_signature=[tf.TensorSpec([None, FACE_SIZE, FACE_SIZE, 1], tf.float32)],
                      reduce_retracing=True)
         def serve(pixels):
-            if not use_tta:
-                return model(pixels, training=False)
-            n = tf.shape(pixels)[0]
-            # One call on [x; mirror(x)] beats two calls for the few faces a request has.
-            both = model(tf.concat([pixels, tf.reverse(pixels, axis=[2])], axis=0), training=False)
-            return (both[:n] + both[n:]) / 2.0
+            crops = [pixels[:, y:y + size, x:x + size, :] for y, x in offsets]
+            if mirror:
+                crops += [tf.reverse(c, axis=[2]) for c in crops]
+            if len(crops) == 1:
+                return model(crops[0], training=False)
+            # One call on all views beats one call per view for the few faces a request has.
+            out = model(tf.concat(crops, axis=0), training=False)
+            return tf.reduce_mean(tf.stack(tf.split(out, len(crops), axis=0)), axis=0)
 
         self._serve = serve
         self._tf = tf
@@ -129,7 +163,7 @@ class Predictor:
         return _normalise(np.concatenate(parts, axis=0))
 
     def __repr__(self) -> str:
-        return f"Predictor({str(self.model_path)!r}, tta={self.tta})"
+        return f"Predictor({str(self.model_path)!r}, tta={self.tta}, views={self.views})"
 
 
 def naive_predict(model, faces) -> np.ndarray:

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .labels import EMOTIONS, FACE_SIZE
+from .pipeline import class_weights, load_split, train_dataset, training_precision, validation_data
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "fer2013"
@@ -48,6 +49,9 @@ class Recipe:
     equalize: bool = True  # histogram-equalise rows, as served crops are (the paper's preprocessing)
     init_from: str | None = None  # warm start: weights of an earlier run (a new schedule on top of them)
     seed: int = 1234
+    crop: int = FACE_SIZE  # train on random crop x crop windows of the face; served on ten crops
+    mixup: float = 0.0  # Beta(alpha, alpha) mixup; 0 = off
+    precision: str = "float32"  # Keras dtype policy the run trained under (chosen by the CPU: pipeline.py)
 
     @classmethod
     def for_arch(cls, arch: str, epochs: int, **overrides) -> "Recipe":
@@ -63,77 +67,9 @@ class Recipe:
         return cls(arch=arch, epochs=epochs, **base)
 
 
-# ---------------------------------------------------------------- data
+# ---------------------------------------------------------------- data (pipeline.py)
 
-def load_split(data_dir: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    path = Path(data_dir) / f"{split}.npz"
-    if not path.exists():
-        raise FileNotFoundError(f"FER2013 split not found: {path}")
-    with np.load(path) as data:
-        return data["x"], data["y"].astype("int64")
-
-
-def class_weights(y: np.ndarray, power: float) -> dict[int, float] | None:
-    if power <= 0:
-        return None
-    counts = np.bincount(y, minlength=len(EMOTIONS)).astype("float64")
-    weights = (len(y) / (len(EMOTIONS) * counts)) ** power
-    return {i: float(w) for i, w in enumerate(weights)}
-
-
-def augment_batch(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Cheap per-image augmentation in NumPy/OpenCV (faster than Keras' random layers on CPU).
-
-    Horizontal flip, small rotation/zoom/shift, brightness/contrast jitter, random erasing.
-    """
-    import cv2
-
-    out = np.empty(images.shape, dtype=np.float32)
-    centre = (FACE_SIZE / 2, FACE_SIZE / 2)
-    for i, img in enumerate(images):
-        if rng.random() < 0.5:
-            img = img[:, ::-1]
-        angle = rng.uniform(-15, 15)
-        scale = rng.uniform(0.9, 1.12)
-        matrix = cv2.getRotationMatrix2D(centre, angle, scale)
-        matrix[:, 2] += rng.uniform(-4, 4, size=2)
-        warped = cv2.warpAffine(np.ascontiguousarray(img), matrix, (FACE_SIZE, FACE_SIZE),
-                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-        warped = warped.astype(np.float32)
-        contrast = rng.uniform(0.75, 1.25)
-        brightness = rng.uniform(-25, 25)
-        warped = (warped - warped.mean()) * contrast + warped.mean() + brightness
-        if rng.random() < 0.5:  # random erasing, a patch of 8-20 px
-            h, w = rng.integers(8, 21, size=2)
-            y0, x0 = rng.integers(0, FACE_SIZE - h), rng.integers(0, FACE_SIZE - w)
-            warped[y0:y0 + h, x0:x0 + w] = rng.uniform(0, 255)
-        out[i] = np.clip(warped, 0, 255)
-    return out
-
-
-def make_sequence(x, y, batch_size, augment, seed, label_smoothing):
-    import keras
-
-    class FerSequence(keras.utils.PyDataset):
-        def __init__(self):
-            super().__init__(workers=1, use_multiprocessing=False)
-            self.rng = np.random.default_rng(seed)
-            self.order = self.rng.permutation(len(x))
-
-        def __len__(self):
-            return math.ceil(len(x) / batch_size)
-
-        def __getitem__(self, index):
-            idx = self.order[index * batch_size:(index + 1) * batch_size]
-            images = augment_batch(x[idx], self.rng) if augment else x[idx].astype(np.float32)
-            targets = np.full((len(idx), len(EMOTIONS)), label_smoothing / len(EMOTIONS), np.float32)
-            targets[np.arange(len(idx)), y[idx]] += 1.0 - label_smoothing
-            return images[..., None], targets
-
-        def on_epoch_end(self):
-            self.order = self.rng.permutation(len(x))
-
-    return FerSequence()
+__all__ = ["Recipe", "load_split", "class_weights", "train", "export", "read_history"]
 
 
 # ---------------------------------------------------------------- model + optimiser
@@ -191,11 +127,14 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
     else:
         if run_dir.exists() and any(run_dir.iterdir()) and not resume:
             raise FileExistsError(f"{run_dir} holds a run already: pass --resume, or remove it")
-        recipe = Recipe.for_arch(arch, epochs, **overrides)
+        precision = training_precision(overrides.pop("precision", None) or "auto")
+        recipe = Recipe.for_arch(arch, epochs, precision=precision, **overrides)
         run_dir.mkdir(parents=True, exist_ok=True)
         recipe_path.write_text(json.dumps(asdict(recipe), indent=2))
 
     keras.utils.set_random_seed(recipe.seed)
+    # The policy is the recipe's, so a resumed run computes as it started (checked against this CPU).
+    keras.mixed_precision.set_global_policy(recipe.precision)
     x_train, y_train = load_split(data_dir, "train")
     x_val, y_val = load_split(data_dir, "public_test")
     if limit:
@@ -205,10 +144,11 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
 
         x_train, x_val = equalize(x_train), equalize(x_val)
 
-    train_seq = make_sequence(x_train, y_train, recipe.batch_size, recipe.augment, recipe.seed,
-                              recipe.label_smoothing)
-    val_targets = np.eye(len(EMOTIONS), dtype=np.float32)[y_val]
-    val_data = (x_val[..., None].astype(np.float32), val_targets)
+    train_data, steps = train_dataset(
+        x_train, y_train, batch_size=recipe.batch_size, crop=recipe.crop, augment=recipe.augment,
+        label_smoothing=recipe.label_smoothing, mixup=recipe.mixup,
+        weights=class_weights(y_train, recipe.class_weight_power), seed=recipe.seed)
+    val_data = validation_data(x_val, y_val, recipe.crop)
 
     initial_epoch, best_acc = 0, -1.0
     if resume and last_path.exists():
@@ -218,10 +158,10 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
         best_acc = max((float(r["val_accuracy"]) for r in rows), default=-1.0)
         print(f"resuming {arch} at epoch {initial_epoch + 1}/{recipe.epochs} (best PublicTest {best_acc:.4f})")
     else:
-        model = networks.build(arch)
+        model = networks.build(arch, input_size=recipe.crop)
         if recipe.init_from:
             model.set_weights(keras.saving.load_model(recipe.init_from, compile=False).get_weights())
-        model = compile_model(model, recipe, len(train_seq))
+        model = compile_model(model, recipe, steps)
         history_path.unlink(missing_ok=True)
     if initial_epoch >= recipe.epochs:
         print("run already complete")
@@ -251,9 +191,11 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
 
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
-    model.fit(train_seq, validation_data=val_data, epochs=recipe.epochs, initial_epoch=initial_epoch,
-              class_weight=class_weights(y_train, recipe.class_weight_power),
-              callbacks=[EpochBookkeeping()], verbose=verbose)
+    try:
+        model.fit(train_data, validation_data=val_data, epochs=recipe.epochs, initial_epoch=initial_epoch,
+                  callbacks=[EpochBookkeeping()], verbose=verbose)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")  # the process default, for whoever runs next
     return summarise(run_dir, recipe)
 
 
@@ -305,6 +247,29 @@ def lineage_history(run_dir: Path, recipe: Recipe) -> list[dict]:
     return earlier + [{**row, "epoch": str(int(row["epoch"]) + offset)} for row in rows]
 
 
+def training_stages(recipe: Recipe) -> list[dict]:
+    """The stages before this run, oldest first ({"recipe", "epochs"} each), read from the warm
+    start's summary (``<stem>.summary.json``, which ``export`` writes) or, for an older model,
+    from its recipe alone."""
+    if not recipe.init_from:
+        return []
+    init = Path(recipe.init_from)
+    summary_path, recipe_path = init.with_name(f"{init.stem}.summary.json"), init.with_name(f"{init.stem}.recipe.json")
+    if summary_path.exists():
+        earlier = json.loads(summary_path.read_text())
+        if "stages" in earlier:
+            return earlier["stages"]
+        stages = [{"recipe": earlier["warm_start_recipe"], "epochs": earlier["warm_start_epochs"]}] \
+            if "warm_start_recipe" in earlier else []
+        last_epochs = earlier["epochs_done"] - sum(stage["epochs"] for stage in stages)
+        return stages + [{"recipe": earlier["recipe"], "epochs": last_epochs}]
+    if recipe_path.exists():
+        earlier_recipe = json.loads(recipe_path.read_text())
+        return [{"recipe": earlier_recipe, "epochs": len(read_history(init.with_name(f"{init.stem}.history.csv")))
+                 or earlier_recipe.get("epochs")}]
+    return []
+
+
 def export(arch: str, runs_dir: Path = DEFAULT_RUNS_DIR, weights_dir: Path = WEIGHTS_DIR,
            run_name: str | None = None) -> Path:
     """Copy a run's best model (chosen on PublicTest) and its history into the shipped weights."""
@@ -317,12 +282,14 @@ def export(arch: str, runs_dir: Path = DEFAULT_RUNS_DIR, weights_dir: Path = WEI
     from . import networks
     from .evaluate import plot_history
 
-    # Ship weights without the optimizer state (a third of the size), in a freshly built graph.
+    # Ship weights without the optimizer state (a third of the size), in a freshly built float32
+    # graph: a bfloat16-trained model serves in float32 (its variables were float32 all along).
+    recipe = Recipe(**{"equalize": False, **json.loads((run_dir / "recipe.json").read_text())})
     best = keras.saving.load_model(run_dir / "best.keras")
-    shipped = networks.build(arch)
+    keras.mixed_precision.set_global_policy("float32")
+    shipped = networks.build(arch, input_size=recipe.crop)
     shipped.set_weights(best.get_weights())
     shipped.save(target)
-    recipe = Recipe(**{"equalize": False, **json.loads((run_dir / "recipe.json").read_text())})
     history = lineage_history(run_dir, recipe)
     history_path = weights_dir / f"{stem}.history.csv"
     history_path.unlink(missing_ok=True)
@@ -331,15 +298,14 @@ def export(arch: str, runs_dir: Path = DEFAULT_RUNS_DIR, weights_dir: Path = WEI
     if history:
         plot_history(history, weights_dir / f"{stem}.curves.png", title=arch)
     summary = summarise(run_dir, recipe)
+    summary["stages"] = training_stages(recipe) + [{"recipe": asdict(recipe), "epochs": summary["epochs_done"]}]
     earlier = len(history) - summary["epochs_done"]
     if earlier:  # count every stage: epochs, the chosen epoch's number, and time
         summary.update(epochs_done=len(history), best_epoch=summary["best_epoch"] + earlier,
                        warm_start_epochs=earlier,
                        train_seconds=round(sum(float(r["seconds"]) for r in history), 1))
-        init = Path(recipe.init_from)
-        init_recipe = init.with_name(f"{init.stem}.recipe.json")
-        if init_recipe.exists():  # so the card can say how the earlier stage was trained
-            summary["warm_start_recipe"] = json.loads(init_recipe.read_text())
+        if len(summary["stages"]) > 1:  # so the card can say how the earlier stage was trained
+            summary["warm_start_recipe"] = summary["stages"][-2]["recipe"]
     (weights_dir / f"{stem}.summary.json").write_text(json.dumps(summary, indent=2))
     (weights_dir / f"{stem}.recipe.json").write_text(json.dumps(asdict(recipe), indent=2))
     return target
@@ -367,6 +333,11 @@ def add_arguments(parser):
     parser.add_argument("--limit", type=int, help="use only the first N images of each split (smoke runs)")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--crop", type=int, help="train on random CROP x CROP windows of the 48x48 face "
+                        "(40 in the published records); served on ten crops")
+    parser.add_argument("--mixup", type=float, help="mixup's Beta(alpha, alpha); 0 = off (default)")
+    parser.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"],
+                        help="training dtype policy (default auto: bfloat16 where the CPU has AMX/AVX512-BF16)")
     parser.add_argument("--export", action="store_true", help="copy the best model into the shipped weights")
 
 
@@ -374,7 +345,8 @@ def run_from_args(args):
     summary = train(args.arch, args.epochs, resume=args.resume, data_dir=args.data_dir,
                     runs_dir=args.runs_dir, run_name=args.run_name, limit=args.limit,
                     batch_size=args.batch_size, learning_rate=args.learning_rate,
-                    init_from=args.init_from, equalize=args.equalize)
+                    init_from=args.init_from, equalize=args.equalize, crop=args.crop, mixup=args.mixup,
+                    precision=args.precision)
     if args.export:
         print(f"exported {export(args.arch, args.runs_dir, run_name=args.run_name)}")
     return summary

@@ -86,3 +86,50 @@ def test_importing_the_core_does_not_start_tensorflow():
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+
+
+@pytest.fixture(scope="module")
+def crop_model_path(tmp_path_factory):
+    """A tiny model trained-on-crops style: 40x40 input, position-sensitive (Flatten), so each crop
+    and its mirror give different answers."""
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((40, 40, 1))
+    x = keras.layers.Rescaling(1.0 / 255)(inputs)
+    x = keras.layers.Conv2D(4, 3, strides=4, activation="relu")(x)
+    x = keras.layers.Flatten()(x)
+    outputs = keras.layers.Dense(7, activation="softmax")(x)
+    path = tmp_path_factory.mktemp("crop-model") / "crop40.keras"
+    keras.Model(inputs, outputs).save(path)
+    return path
+
+
+@pytest.mark.parametrize("views", [1, 2, 5, 10])
+def test_a_crop_model_averages_the_centre_corners_and_mirrors(crop_model_path, faces, views):
+    p = P.Predictor(crop_model_path, views=views)
+    x = faces[..., None].astype(np.float32)
+    corners = [(4, 4), (0, 0), (0, 8), (8, 0), (8, 8)][: 1 if views <= 2 else 5]
+    crops = [x[:, r:r + 40, c:c + 40] for r, c in corners]
+    if views in (2, 10):
+        crops += [crop[:, :, ::-1] for crop in crops]
+    expected = np.mean([p.model(np.ascontiguousarray(c), training=False).numpy() for c in crops], axis=0)
+    np.testing.assert_allclose(p.predict(faces), expected, atol=1e-5)
+    assert p.views == views
+
+
+def test_a_crop_model_serves_ten_views_unless_its_recipe_chose_fewer(crop_model_path, tmp_path, faces):
+    assert P.Predictor(crop_model_path).views == 10
+    assert P.Predictor(crop_model_path, tta=False).views == 1
+    chosen = tmp_path / "chosen.keras"
+    chosen.write_bytes(crop_model_path.read_bytes())
+    chosen.with_suffix(".recipe.json").write_text('{"serve_views": 5}')
+    assert P.Predictor(chosen).views == 5
+    ten, five = P.Predictor(crop_model_path).predict(faces), P.Predictor(chosen).predict(faces)
+    assert not np.allclose(ten, five, atol=1e-5)
+
+
+def test_views_that_do_not_fit_the_model_are_refused(tiny_model_path, crop_model_path):
+    with pytest.raises(ValueError, match="choose 1 or 2"):
+        P.Predictor(tiny_model_path, views=10)  # a 48 model has no corners to cut
+    with pytest.raises(ValueError, match="5 or 10"):
+        P.Predictor(crop_model_path, views=3)

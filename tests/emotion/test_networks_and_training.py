@@ -154,3 +154,94 @@ def test_the_card_reproduces_each_training_stage_with_runnable_commands(tmp_path
     assert stage2.init_from and stage2.init_from.endswith(".keras") and stage2.export
     # The copy between them puts the first stage's exported model where the restart reads it.
     assert any(stage2.init_from.removesuffix(".keras") in line and "cp " in line for line in commands)
+
+
+def test_three_stages_reproduce_in_order_with_their_crop(tmp_path):
+    import argparse
+    import shlex
+
+    from recommender.emotion.card import shipped_training_commands
+    from recommender.emotion.train import add_arguments
+
+    stages = [{"recipe": {"arch": "mien_vgg", "epochs": 20, "learning_rate": 0.002}, "epochs": 20},
+              {"recipe": {"arch": "mien_vgg", "epochs": 30, "learning_rate": 0.001, "equalize": False}, "epochs": 30},
+              {"recipe": {"arch": "mien_vgg", "epochs": 20, "learning_rate": 0.001, "equalize": False,
+                          "crop": 40, "mixup": 0.2}, "epochs": 20}]
+    (tmp_path / "emotion_model.summary.json").write_text(json.dumps({"recipe": stages[-1]["recipe"], "stages": stages}))
+    commands = shipped_training_commands(tmp_path)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    parsed = [parser.parse_args(shlex.split(line.split("#")[0])[3:])
+              for line in commands if line.startswith("python manage.py train_emotion_model")]
+    assert [(a.epochs, a.crop, a.mixup) for a in parsed] == [(20, None, None), (30, None, None), (20, 40, 0.2)]
+    assert parsed[0].init_from is None
+    for earlier, later in zip(parsed, parsed[1:]):  # each stage starts from the one exported before it
+        copied = next(line for line in commands if "cp " in line and later.init_from.removesuffix(".keras") in line)
+        assert commands.index(copied) > commands.index(next(c for c in commands if f"--run-name {earlier.run_name} " in c))
+
+
+def test_a_crop_run_trains_on_crops_and_ships_a_float32_model_that_chains_its_stages(tiny_fer, tmp_path):
+    import keras
+
+    from recommender.emotion import networks as nets
+    from recommender.emotion.predictor import Predictor
+    from recommender.emotion.train import export, train
+
+    nets.mien_vgg().save(tmp_path / "stage2.keras")
+    (tmp_path / "stage2.summary.json").write_text(json.dumps({
+        "epochs_done": 5, "warm_start_epochs": 3, "recipe": {"arch": "mien_vgg", "epochs": 2},
+        "warm_start_recipe": {"arch": "mien_vgg", "epochs": 3}}))
+    runs, weights = tmp_path / "runs", tmp_path / "weights"
+    train("mien_vgg", 1, data_dir=tiny_fer, runs_dir=runs, run_name="crops", limit=64, verbose=0, batch_size=32,
+          init_from=str(tmp_path / "stage2.keras"), equalize=False, crop=40, mixup=0.2)
+    recipe = json.loads((runs / "crops" / "recipe.json").read_text())
+    assert recipe["crop"] == 40 and recipe["mixup"] == 0.2
+    assert recipe["precision"] in ("float32", "mixed_bfloat16")
+    assert keras.mixed_precision.global_policy().name == "float32"  # training put the default back
+    shipped = export("mien_vgg", runs, weights, run_name="crops")
+    model = keras.saving.load_model(shipped, compile=False)
+    assert model.input_shape[1:] == (40, 40, 1)
+    assert all(layer.dtype_policy.name == "float32" for layer in model.layers)
+    summary = json.loads((weights / "emotion_model.summary.json").read_text())
+    assert [stage["epochs"] for stage in summary["stages"]] == [3, 2, 1]
+    assert summary["stages"][-1]["recipe"]["crop"] == 40
+    assert Predictor(shipped).views == 10  # a crop model is served on ten crops unless chosen otherwise
+
+
+def test_bfloat16_only_where_the_cpu_has_it(monkeypatch):
+    from recommender.emotion import pipeline
+
+    monkeypatch.setattr(pipeline, "cpu_flags", lambda: {"avx2", "fma"})
+    assert pipeline.training_precision("auto") == "float32"
+    monkeypatch.setattr(pipeline, "cpu_flags", lambda: {"avx512f", "amx_bf16"})
+    assert pipeline.training_precision("auto") == "mixed_bfloat16"
+    assert pipeline.training_precision("float32") == "float32"  # an explicit choice wins
+
+
+def test_the_graph_pipeline_crops_mixes_and_weighs_rows():
+    from recommender.emotion.pipeline import class_weights, train_dataset
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (40, 48, 48), dtype=np.uint8)
+    y = np.arange(40) % 7
+    weights = class_weights(y, 1.0)
+    plain, steps = train_dataset(x, y, batch_size=16, crop=40, augment=False, label_smoothing=0.0,
+                                 mixup=0.0, weights=weights, seed=0)
+    assert steps == 3
+    seen = []
+    for pixels, targets, sample_w in plain:
+        pixels, targets = pixels.numpy(), targets.numpy()
+        for image, target in zip(pixels, targets):
+            index = next(i for i in range(40) if np.array_equal(image[..., 0], x[i, 4:44, 4:44]))  # the centre crop
+            assert target.argmax() == y[index]
+            seen.append(index)
+        np.testing.assert_allclose(sample_w.numpy(), weights[targets.argmax(axis=1)], rtol=1e-6)
+    assert sorted(seen) == list(range(40))  # every image once per epoch
+    mixed, _ = train_dataset(x, y, batch_size=16, crop=40, augment=True, label_smoothing=0.1, mixup=0.4,
+                             weights=weights, seed=0)
+    pixels, targets, sample_w = next(iter(mixed))
+    assert pixels.shape == (16, 40, 40, 1)
+    assert 0 <= float(np.min(pixels)) and float(np.max(pixels)) <= 255
+    np.testing.assert_allclose(targets.numpy().sum(axis=1), 1, atol=1e-5)
+    assert (targets.numpy() > 0.2).sum(axis=1).max() >= 2  # some rows are real mixtures of two labels
+    np.testing.assert_allclose(sample_w.numpy(), targets.numpy() @ weights, rtol=1e-5)
