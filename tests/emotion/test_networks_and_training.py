@@ -245,3 +245,28 @@ def test_the_graph_pipeline_crops_mixes_and_weighs_rows():
     np.testing.assert_allclose(targets.numpy().sum(axis=1), 1, atol=1e-5)
     assert (targets.numpy() > 0.2).sum(axis=1).max() >= 2  # some rows are real mixtures of two labels
     np.testing.assert_allclose(sample_w.numpy(), targets.numpy() @ weights, rtol=1e-5)
+
+
+def test_the_choice_is_the_most_accurate_row_within_the_latency_budget(tiny_fer, crop_and_plain_models):
+    from recommender.emotion.choose import best_within, measure
+
+    rows = measure(crop_and_plain_models, tiny_fer)
+    views = {(r["candidate"], str(r["views"])) for r in rows}
+    assert {("plain", "1"), ("plain", "2"), ("crop", "10"), ("crop", "5"), ("plain+crop", "2+10")} <= views
+    assert ("crop+crop", "1+2") not in views  # two view sets of one model are not an ensemble
+    rows = [{"candidate": "a", "views": 1, "public_test_accuracy": 0.70, "public_test_macro_recall": 0.6, "one_face_ms": 4},
+            {"candidate": "b", "views": 10, "public_test_accuracy": 0.72, "public_test_macro_recall": 0.7, "one_face_ms": 12},
+            {"candidate": "c", "views": 5, "public_test_accuracy": 0.71, "public_test_macro_recall": 0.7, "one_face_ms": 9}]
+    assert best_within(rows, 10)["candidate"] == "c"
+    assert best_within(rows, 20)["candidate"] == "b"
+    assert best_within(rows, 1) is None
+
+
+@pytest.fixture
+def crop_and_plain_models(tmp_path):
+    from recommender.emotion import networks as nets
+
+    paths = {"plain": tmp_path / "plain.keras", "crop": tmp_path / "crop.keras"}
+    nets.mien_vgg(width=4).save(paths["plain"])
+    nets.mien_vgg(width=4, input_size=40).save(paths["crop"])
+    return paths

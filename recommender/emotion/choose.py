@@ -1,0 +1,108 @@
+"""Choose what to serve on PublicTest: candidate models x test-time views (and pairs of them averaged),
+each with its one-face latency on one CPU thread. PrivateTest is never read here.
+
+    python -m recommender.emotion.choose --candidate shipped=recommender/emotion/weights/emotion_model.keras \\
+        --candidate crop40=runs/crop40_warm20/best.keras [--budget-ms 10] [--out levers.json]
+
+Prints a table (candidate, views, PublicTest accuracy and macro recall, median ms for one face) and the
+best row within the budget; ``--out`` keeps the table for the model card's lever section.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("MIEN_TF_THREADS", "1")  # latency is measured on one thread, as it is served
+
+import argparse  # noqa: E402
+import itertools  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from .evaluate import report  # noqa: E402
+from .pipeline import load_split  # noqa: E402
+from .train import DEFAULT_DATA_DIR  # noqa: E402
+
+BUDGET_MS = 10.0
+
+
+def one_face_ms(predict, face: np.ndarray, repeats: int = 60) -> float:
+    for _ in range(10):
+        predict(face)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        predict(face)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def view_counts(path: Path) -> list[int]:
+    import keras
+
+    size = keras.saving.load_model(path, compile=False).input_shape[1]
+    return [1, 2] if size == 48 else [1, 2, 5, 10]
+
+
+def measure(candidates: dict[str, Path], data_dir: Path = DEFAULT_DATA_DIR, pairs: bool = True) -> list[dict]:
+    from .predictor import Predictor
+
+    x, y = load_split(data_dir, "public_test")
+    face = x[:1]
+    rows, outputs = [], {}
+    for name, path in candidates.items():
+        for views in view_counts(path):
+            predictor = Predictor(path, views=views)
+            probabilities = predictor.predict(x)
+            result = report(y, probabilities)
+            ms = one_face_ms(predictor.predict, face)
+            outputs[(name, views)] = (probabilities, ms)
+            rows.append({"candidate": name, "views": views, "public_test_accuracy": result["accuracy"],
+                         "public_test_macro_recall": result["macro_recall"], "one_face_ms": round(ms, 2)})
+            print(f"{name:<24} {views:>3} views  PublicTest {result['accuracy']:.4f}  "
+                  f"macro recall {result['macro_recall']:.4f}  {ms:6.2f} ms", flush=True)
+    if pairs and len(candidates) > 1:
+        for (a, pa), (b, pb) in itertools.combinations(outputs.items(), 2):
+            if a[0] == b[0]:
+                continue  # two view sets of the same model: not an ensemble
+            result = report(y, (pa[0] + pb[0]) / 2)
+            ms = pa[1] + pb[1]  # two models, one after the other, on one thread
+            rows.append({"candidate": f"{a[0]}+{b[0]}", "views": f"{a[1]}+{b[1]}",
+                         "public_test_accuracy": result["accuracy"],
+                         "public_test_macro_recall": result["macro_recall"], "one_face_ms": round(ms, 2)})
+    return rows
+
+
+def best_within(rows: list[dict], budget_ms: float = BUDGET_MS) -> dict | None:
+    """Highest PublicTest accuracy whose one-face latency fits the budget (macro recall breaks ties)."""
+    fitting = [r for r in rows if r["one_face_ms"] <= budget_ms]
+    return max(fitting, key=lambda r: (r["public_test_accuracy"], r["public_test_macro_recall"]), default=None)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--candidate", action="append", required=True, metavar="NAME=PATH")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--budget-ms", type=float, default=BUDGET_MS)
+    parser.add_argument("--out", type=Path, help="write the table (and the choice) as JSON")
+    args = parser.parse_args(argv)
+    candidates = dict(item.split("=", 1) for item in args.candidate)
+    rows = measure({name: Path(path) for name, path in candidates.items()}, args.data_dir)
+    chosen = best_within(rows, args.budget_ms)
+    print(f"\n{'candidate':<28}{'views':>8}{'PublicTest':>12}{'macro rec.':>12}{'ms':>8}")
+    for r in sorted(rows, key=lambda r: -r["public_test_accuracy"]):
+        mark = "  <- chosen" if r is chosen else ""
+        print(f"{r['candidate']:<28}{str(r['views']):>8}{r['public_test_accuracy']:>12.4f}"
+              f"{r['public_test_macro_recall']:>12.4f}{r['one_face_ms']:>8.2f}{mark}")
+    if args.out:
+        args.out.write_text(json.dumps({"budget_ms": args.budget_ms, "candidates": candidates,
+                                        "rows": rows, "chosen": chosen}, indent=2))
+        print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
