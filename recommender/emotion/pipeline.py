@@ -25,6 +25,27 @@ def load_split(data_dir: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
         return data["x"], data["y"].astype("int64")
 
 
+# FER+ vote columns for each FER2013 class (angry, disgust, fear, happy, sad, surprise, neutral); its
+# other columns (contempt, unknown, not a face) have no FER2013 class.
+FERPLUS_COLUMNS = [4, 5, 6, 1, 3, 2, 0]
+MIN_FERPLUS_VOTES = 4  # rows with fewer votes for the seven classes are mostly "not a face" / "unknown"
+
+
+def ferplus_targets(data_dir: Path, split: str, y: np.ndarray, blend: float) -> tuple[np.ndarray, np.ndarray]:
+    """Soft targets (1 - blend) * one-hot(y) + blend * FER+ vote distribution, and the rows to keep:
+    rows whose ten annotators gave the seven classes fewer than MIN_FERPLUS_VOTES votes are dropped;
+    rows FER+ has no votes for (its lossy re-releases) keep a uniform share instead."""
+    with np.load(Path(data_dir) / f"{split}.npz") as data:
+        all_votes = data["ferplus"].astype("float32")
+    votes = all_votes[:, FERPLUS_COLUMNS]
+    total = votes.sum(axis=1, keepdims=True)
+    unvoted = all_votes.sum(axis=1) == 0
+    share = np.where(total == 0, 1.0 / NUM_CLASSES, votes / np.maximum(total, 1))
+    targets = (1.0 - blend) * np.eye(NUM_CLASSES, dtype="float32")[y] + blend * share
+    keep = unvoted | (total[:, 0] >= MIN_FERPLUS_VOTES)
+    return targets.astype("float32"), keep
+
+
 def class_weights(y: np.ndarray, power: float) -> np.ndarray | None:
     """Per-class loss weights, (N / (K * count)) ** power; None for power 0 (no weighting)."""
     if power <= 0:
@@ -56,20 +77,24 @@ def training_precision(requested: str = "auto") -> str:
 
 
 def train_dataset(x: np.ndarray, y: np.ndarray, *, batch_size: int, crop: int, augment: bool,
-                  label_smoothing: float, mixup: float, weights: np.ndarray | None, seed: int):
+                  label_smoothing: float, mixup: float, weights: np.ndarray | None, seed: int,
+                  soft_targets: np.ndarray | None = None):
     """An endless-per-epoch tf.data pipeline of (pixels [B,crop,crop,1] float32 0..255, soft targets,
-    sample weights). The uint8 images live in the graph as one constant (66 MB for FER2013)."""
+    sample weights). The uint8 images live in the graph as one constant (66 MB for FER2013).
+    ``soft_targets`` [N,7] replace one-hot labels with uniform smoothing (the FER+ blend)."""
     import tensorflow as tf
 
     n = len(x)
     images = tf.constant(x)
-    labels = tf.constant(y.astype("int32"))
-    class_w = tf.constant(weights if weights is not None else np.ones(NUM_CLASSES, "float32"))
     smooth = float(label_smoothing)
+    if soft_targets is None:
+        soft_targets = np.eye(NUM_CLASSES, dtype="float32")[y] * (1.0 - smooth) + smooth / NUM_CLASSES
+    all_targets = tf.constant(soft_targets.astype("float32"))
+    class_w = tf.constant(weights if weights is not None else np.ones(NUM_CLASSES, "float32"))
 
     def batch(indices):
         pixels = tf.cast(tf.gather(images, indices), tf.float32)[..., None]
-        targets = tf.one_hot(tf.gather(labels, indices), NUM_CLASSES) * (1.0 - smooth) + smooth / NUM_CLASSES
+        targets = tf.gather(all_targets, indices)
         if augment:
             pixels = augment_pixels(pixels, crop)
         else:

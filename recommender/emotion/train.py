@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from .labels import EMOTIONS, FACE_SIZE
-from .pipeline import class_weights, load_split, train_dataset, training_precision, validation_data
+from .pipeline import (class_weights, ferplus_targets, load_split, train_dataset, training_precision,
+                       validation_data)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "fer2013"
@@ -51,6 +52,7 @@ class Recipe:
     seed: int = 1234
     crop: int = FACE_SIZE  # train on random crop x crop windows of the face; served on ten crops
     mixup: float = 0.0  # Beta(alpha, alpha) mixup; 0 = off
+    ferplus: float = 0.0  # blend of the FER+ vote distribution into the targets (replaces smoothing); 0 = off
     precision: str = "float32"  # Keras dtype policy the run trained under (chosen by the CPU: pipeline.py)
 
     @classmethod
@@ -139,6 +141,12 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
     x_val, y_val = load_split(data_dir, "public_test")
     if limit:
         x_train, y_train, x_val, y_val = x_train[:limit], y_train[:limit], x_val[:limit], y_val[:limit]
+    soft_targets = None
+    if recipe.ferplus > 0:
+        soft_targets, keep = ferplus_targets(data_dir, "train", y_train, recipe.ferplus)
+        soft_targets, keep = soft_targets[:len(y_train)], keep[:len(y_train)]
+        print(f"FER+ votes blended at {recipe.ferplus}: {int((~keep).sum())} low-vote rows dropped", flush=True)
+        x_train, y_train, soft_targets = x_train[keep], y_train[keep], soft_targets[keep]
     if recipe.equalize:
         from .faces import equalize
 
@@ -147,7 +155,7 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
     train_data, steps = train_dataset(
         x_train, y_train, batch_size=recipe.batch_size, crop=recipe.crop, augment=recipe.augment,
         label_smoothing=recipe.label_smoothing, mixup=recipe.mixup,
-        weights=class_weights(y_train, recipe.class_weight_power), seed=recipe.seed)
+        weights=class_weights(y_train, recipe.class_weight_power), seed=recipe.seed, soft_targets=soft_targets)
     val_data = validation_data(x_val, y_val, recipe.crop)
 
     initial_epoch, best_acc = 0, -1.0
@@ -336,6 +344,8 @@ def add_arguments(parser):
     parser.add_argument("--crop", type=int, help="train on random CROP x CROP windows of the 48x48 face "
                         "(40 in the published records); served on ten crops")
     parser.add_argument("--mixup", type=float, help="mixup's Beta(alpha, alpha); 0 = off (default)")
+    parser.add_argument("--ferplus", type=float, help="blend FER+'s vote distribution into the targets "
+                        "(0-1; replaces label smoothing) and drop rows with under 4 votes for the 7 classes")
     parser.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"],
                         help="training dtype policy (default auto: bfloat16 where the CPU has AMX/AVX512-BF16)")
     parser.add_argument("--export", action="store_true", help="copy the best model into the shipped weights")
@@ -346,7 +356,7 @@ def run_from_args(args):
                     runs_dir=args.runs_dir, run_name=args.run_name, limit=args.limit,
                     batch_size=args.batch_size, learning_rate=args.learning_rate,
                     init_from=args.init_from, equalize=args.equalize, crop=args.crop, mixup=args.mixup,
-                    precision=args.precision)
+                    ferplus=args.ferplus, precision=args.precision)
     if args.export:
         print(f"exported {export(args.arch, args.runs_dir, run_name=args.run_name)}")
     return summary

@@ -270,3 +270,20 @@ def crop_and_plain_models(tmp_path):
     nets.mien_vgg(width=4).save(paths["plain"])
     nets.mien_vgg(width=4, input_size=40).save(paths["crop"])
     return paths
+
+
+def test_ferplus_votes_blend_into_targets_and_low_vote_rows_are_dropped(tmp_path):
+    from recommender.emotion.pipeline import ferplus_targets
+
+    votes = np.zeros((4, 10), np.uint8)
+    votes[0, [4, 0]] = [6, 4]  # anger 6, neutral 4
+    votes[1, 9] = 10  # not a face
+    votes[2, [1, 8]] = [3, 7]  # happiness 3, unknown 7: too few votes for the seven classes
+    # row 3: no votes at all (a lossy re-release row FER+ has no file for)
+    np.savez(tmp_path / "train.npz", x=np.zeros((4, 48, 48), np.uint8), y=np.array([0, 3, 3, 4], np.uint8),
+             ferplus=votes)
+    targets, keep = ferplus_targets(tmp_path, "train", np.array([0, 3, 3, 4]), 0.5)
+    assert keep.tolist() == [True, False, False, True]
+    np.testing.assert_allclose(targets[0], [0.5 + 0.3, 0, 0, 0, 0, 0, 0.2])  # angry label + its votes
+    np.testing.assert_allclose(targets[3], 0.5 * np.eye(7)[4] + 0.5 / 7)
+    np.testing.assert_allclose(targets.sum(axis=1), 1, atol=1e-6)

@@ -15,5 +15,5 @@ class Command(BaseCommand):
         from argparse import Namespace
 
         keys = ("arch", "epochs", "resume", "data_dir", "runs_dir", "limit", "batch_size", "learning_rate", "export",
-                "run_name", "init_from", "equalize")
+                "run_name", "init_from", "equalize", "crop", "mixup", "ferplus", "precision")
         train.run_from_args(Namespace(**{k: options[k] for k in keys}))
