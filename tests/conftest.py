@@ -5,9 +5,26 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings as hypothesis_settings
 from PIL import Image
 
 REQUIRE_SERVICES = os.environ.get("MIEN_REQUIRE_SERVICES") == "1"
+
+# Hypothesis probes. "ci" (the default, `make test`): a fixed, derandomised set of examples, so that a
+# red run is the same red run again and its cost is known; "thorough" (MIEN_HYPOTHESIS=thorough): the
+# full counts with fresh random examples, for a deeper search before a release or after a parser change.
+# The strategies are the same in both; only the number of examples drawn from them differs.
+HYPOTHESIS_PROFILE = os.environ.get("MIEN_HYPOTHESIS", "ci")
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True,
+                                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+hypothesis_settings.register_profile("thorough", deadline=None, print_blob=True,
+                                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def hypothesis_examples(thorough: int) -> int:
+    """A probe's example count: `thorough` in the thorough profile, a quarter of it (never under 25) in CI."""
+    return thorough if HYPOTHESIS_PROFILE == "thorough" else max(25, thorough // 4)
 
 
 def jpeg_bytes(array: np.ndarray, quality: int = 90, **save_kwargs) -> bytes:
