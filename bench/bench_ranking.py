@@ -15,9 +15,11 @@ from recommender.ranking import SongSignals, rank, recommend
 
 
 def obvious_loop(seeds, candidates, tags, top=20):
+    """The obvious Python loop for the paper's cosine: the yardstick here and in
+    tests/ranking/test_recommend.py (one copy, so both measure against the same loop)."""
     profile = {}
     for seed in seeds:
-        for tag in tags[seed]:
+        for tag in set(tags[seed]):
             profile[tag] = profile.get(tag, 0) + 1
     norm = math.sqrt(sum(v * v for v in profile.values()))
     scored = []

@@ -148,3 +148,29 @@ def page_refusing_camera(browser_refusing_camera):
     page = new_page(browser_refusing_camera, permissions=[])  # getUserMedia rejects: NotAllowedError
     yield page
     page.context.close()
+
+
+# --------------------------------------------------------------------------- curators in the admin
+
+PASSWORD = "a-long-test-password"
+
+
+def sign_in(page, url, username, password=PASSWORD):
+    """The admin's log-in form, filled and sent as a person does."""
+    page.goto(f"{url}/admin/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    page.locator("input[type=submit]").click()
+
+
+@pytest.fixture
+def make_curator(django_user_model):
+    """A staff account in the curators' group (the admin's curation screens), by name."""
+    from recommender import curation
+
+    def make(username):
+        curator = django_user_model.objects.create_user(username, password=PASSWORD, is_staff=True)
+        curator.groups.add(curation.curator_group())
+        return curator
+
+    return make

@@ -9,15 +9,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from recommender import curation
 from recommender.library import ingest_many
 from recommender.models import Tag
-from tests.browser.conftest import CHROMIUM, COMMON_ARGS
+from tests.browser.conftest import CHROMIUM, COMMON_ARGS, PASSWORD, sign_in
 from tests.browser.test_snapshot import RESULT_TIMEOUT_MS, load_catalogue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "a-long-test-password"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-zh.png"
 # Names that are the same in Chinese: the product, file formats, units, services without a Chinese name.
 SAME_IN_CHINESE = {"Mien", "JPEG", "PNG", "WebP", "GIF", "BMP", "MB", "Excel", "Jamendo", "Deezer", "Spotify",
@@ -142,20 +140,16 @@ def test_a_chinese_reader_signs_up_snaps_and_keeps_music_in_chinese(live_server,
     assert_chinese(page, "My music")
 
 
-def test_a_chinese_curator_reviews_the_queue_in_chinese(live_server, zh_page, django_user_model):
+def test_a_chinese_curator_reviews_the_queue_in_chinese(live_server, zh_page, make_curator):
     page = zh_page
     ingest_many([{"source": "jamendo", "external_id": str(n), "title": f"Tune {n}", "artist": f"Band {n}",
                   "tags": ["rock", "dance"], "emotions": {"angry": confidence}, "url": f"https://example.com/{n}"}
                  for n, confidence in ((1, 0.15), (2, 0.25))], label_source="model")
     Tag.objects.filter(name="rock").update(name_en="rock", name_zh="摇滚")  # as the catalogue's tags are
     Tag.objects.filter(name="dance").update(name_en="dance", name_zh="舞曲")
-    curator = django_user_model.objects.create_user("laoshi", password=PASSWORD, is_staff=True)
-    curator.groups.add(curation.curator_group())
+    make_curator("laoshi")
 
-    page.goto(f"{live_server.url}/admin/")
-    page.locator("#id_username").fill("laoshi")
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("input[type=submit]").click()
+    sign_in(page, live_server.url, "laoshi")
     expect(page.locator("#site-name")).to_contain_text("Mien 曲库管理")
     assert_chinese(page, "the admin's index")
 

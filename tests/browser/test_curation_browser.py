@@ -6,35 +6,24 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from recommender import curation
 from recommender.library import ingest_many
 from recommender.models import LabelChange, Song, TypicalSong
 from recommender.playlists import recommend
+from tests.browser.conftest import PASSWORD, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "a-long-test-password"
-
 
 def item(n, emotion, confidence, tags):
     return {"source": "jamendo", "external_id": str(n), "title": f"Tune {n}", "artist": f"Band {n}",
             "tags": list(tags), "emotions": {emotion: confidence}, "url": f"https://example.com/{n}"}
 
 
-def sign_in(page, url, username):
-    page.goto(f"{url}/admin/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("input[type=submit]").click()
-
-
 def test_a_curator_relabels_two_low_confidence_songs_and_the_playlist_follows(live_server, page,
-                                                                              django_user_model):
+                                                                              django_user_model, make_curator):
     ingest_many([item(n, "happy", 0.9, ("pop", "dance")) for n in range(4)], label_source="model")
     ingest_many([item(n, "angry", c, ("rock", "dance")) for n, c in ((10, 0.15), (11, 0.25), (12, 0.8))],
                 label_source="model")
-    curator = django_user_model.objects.create_user("cora", password=PASSWORD, is_staff=True)
-    curator.groups.add(curation.curator_group())
+    curator = make_curator("cora")
     listener = django_user_model.objects.create_user("lee", password=PASSWORD)
     TypicalSong.objects.create(user=listener, emotion="happy", song=Song.objects.get(external_id="0"))
     low = list(Song.objects.filter(external_id__in=["10", "11"]).values_list("id", flat=True))

@@ -7,14 +7,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from recommender import curation
 from recommender.library import ingest_many
 from recommender.models import LabelChange, Song, TypicalSong
 from recommender.playlists import recommend
+from tests.browser.conftest import PASSWORD, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "a-long-test-password"
 
 
 def item(n, emotion, confidence, tags):
@@ -22,22 +20,18 @@ def item(n, emotion, confidence, tags):
             "tags": list(tags), "emotions": {emotion: confidence}, "url": f"https://music.163.com/song?id={n}"}
 
 
-def test_a_curator_confirms_one_label_and_changes_another(live_server, page, django_user_model):
+def test_a_curator_confirms_one_label_and_changes_another(live_server, page, django_user_model, make_curator):
     ingest_many([item(n, "happy", 1.0, ("cheerful", "pop")) for n in range(4)])
     # Catalogue labels a curator would look at: "rock without a soft mood tag" on every playlist (0.5),
     # "lonely" on half of them (0.8 x 0.75 = 0.6 is not below the threshold; 0.45 is: "touching").
     ingest_many([item(10, "angry", 0.5, ("rock", "nostalgic", "pop")), item(11, "sad", 0.45, ("touching", "pop"))])
-    curator = django_user_model.objects.create_user("cora", password=PASSWORD, is_staff=True)
-    curator.groups.add(curation.curator_group())
+    curator = make_curator("cora")
     listener = django_user_model.objects.create_user("lee", password=PASSWORD)
     TypicalSong.objects.create(user=listener, emotion="happy", song=Song.objects.get(external_id="0"))
     rock, ballad = (Song.objects.get(external_id=n) for n in ("10", "11"))
     assert rock.id not in {pick["id"] for pick in recommend(listener, "happy")}
 
-    page.goto(f"{live_server.url}/admin/")
-    page.locator("#id_username").fill("cora")
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("input[type=submit]").click()
+    sign_in(page, live_server.url, "cora")
     panel = page.locator("#review-waiting")
     expect(panel).to_contain_text("2 songs wait for review")
     expect(panel.locator("tr", has_text="Angry")).to_contain_text("1")

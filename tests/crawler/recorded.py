@@ -181,3 +181,35 @@ def lrclib_record(record_id: int, track: str, artist: str, duration: float, plai
     """One record of GET /api/search?track_name=...&artist_name=... (a JSON list of these)."""
     return {"id": record_id, "name": track, "trackName": track, "artistName": artist, "albumName": album,
             "duration": duration, "instrumental": instrumental, "plainLyrics": plain, "syncedLyrics": synced}
+
+
+# --- A NetEase catalogue on the fake site ---------------------------------------------------------
+
+def serve_netease(site, categories: dict, songs: list, lyrics, *, one_page_each: bool = False,
+                  list_delay: float = 0.0) -> None:
+    """The one set-up of a NetEase catalogue on `site` that the crawler tests share.
+
+    categories: {category: [(playlist_id, name, tags, song_ids), ...]}, listed on one page, or one
+    playlist a page (offset 0, 1, ...) with `one_page_each`; `list_delay` slows each listing down.
+    songs: [(song_id, title, artists, duration_ms, popularity), ...], all answered by one detail route.
+    lyrics: an LRC text for every song, or the replies of the lyrics route in turn.
+    Routes a test adds afterwards with more parameters (id=..., cat=...) win over these.
+    """
+    from tests.crawler.fakesite import Reply
+
+    for category, playlists in categories.items():
+        listed = [netease_playlist(pid, name, tags) for pid, name, tags, _ in playlists]
+        if one_page_each:
+            for offset, playlist in enumerate(listed):
+                site.route("/api/playlist/list", Reply(delay=list_delay, json=netease_playlist_list(
+                    category, [playlist], more=offset < len(listed) - 1, total=len(listed))),
+                    cat=category, offset=offset)
+        else:
+            site.route("/api/playlist/list", Reply(delay=list_delay, json=netease_playlist_list(category, listed)),
+                       cat=category)
+        for pid, name, tags, song_ids in playlists:
+            site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(pid, name, tags, song_ids)),
+                       id=pid)
+    site.route("/api/song/detail/", Reply(json=netease_song_detail([netease_song(*song) for song in songs])))
+    replies = [Reply(json=netease_lyric(lyrics))] if isinstance(lyrics, str) else list(lyrics)
+    site.route("/api/song/lyric", *replies)

@@ -20,31 +20,19 @@ from tests.crawler.fakesite import Reply
 from tests.crawler.recorded import (
     jamendo_track,
     jamendo_tracks,
-    netease_lyric,
-    netease_playlist,
-    netease_playlist_detail,
-    netease_playlist_list,
-    netease_song,
-    netease_song_detail,
+    serve_netease,
 )
 
 ON_POSTGRES = connection.vendor == "postgresql"
 
 
-def serve_netease(site, delay=0.0):
-    site.route("/api/playlist/list", Reply(delay=delay, json=netease_playlist_list("快乐", [
-        netease_playlist(101, "开心", ["华语", "流行", "快乐"]), netease_playlist(102, "Sunny", ["欧美", "快乐", "清新"])])),
-        cat="快乐")
-    site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(101, "开心", ["华语", "流行", "快乐"],
-                                                                             [11, 12])), id=101)
-    site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(102, "Sunny", ["欧美", "快乐", "清新"],
-                                                                             [12, 13])), id=102)
-    site.route("/api/song/detail/", Reply(json=netease_song_detail([
-        netease_song(11, "小幸运", ["田馥甄"], 265000, 90.0),
-        netease_song(12, "Happy", ["Pharrell Williams"], 233000, 99.0),
-        netease_song(13, "Rain", ["Beat Bazaar"], 200000, 60.0),
-    ])))
-    site.route("/api/song/lyric", Reply(json=netease_lyric("[00:01.00]sunshine on my mind")))
+def serve_happy(site, delay=0.0):
+    """快乐's two playlists (songs 11, 12 and 12, 13), their listing answered after `delay` seconds."""
+    serve_netease(site, {"快乐": [(101, "开心", ["华语", "流行", "快乐"], [11, 12]),
+                                  (102, "Sunny", ["欧美", "快乐", "清新"], [12, 13])]},
+                  [(11, "小幸运", ["田馥甄"], 265000, 90.0), (12, "Happy", ["Pharrell Williams"], 233000, 99.0),
+                   (13, "Rain", ["Beat Bazaar"], 200000, 60.0)],
+                  "[00:01.00]sunshine on my mind", list_delay=delay)
 
 
 # --- the lock --------------------------------------------------------------------------------------
@@ -106,7 +94,7 @@ def test_a_crawl_fills_the_library_records_its_run_and_is_idempotent(crawl, site
                   "tags": ["pop", "western"]} for n in range(3)])
     for typical in Song.objects.all():
         TypicalSong.objects.create(user=owner, emotion="happy", song=typical)
-    serve_netease(site)
+    serve_happy(site)
 
     crawl("netease", settings=WITH_DATABASE, categories="快乐")
 
@@ -134,7 +122,7 @@ def test_a_crawl_fills_the_library_records_its_run_and_is_idempotent(crawl, site
 
 @pytest.mark.django_db(transaction=True)
 def test_the_same_song_from_netease_and_jamendo_is_one_song_with_both_tags(crawl, site):
-    serve_netease(site)
+    serve_happy(site)
     site.route("/v3.0/tracks/", Reply(json=jamendo_tracks([
         jamendo_track(950, "Rain", "Beat Bazaar", genres=["ambient"], vartags=["sad"]),
         jamendo_track(951, "Only On Jamendo", "Beat Bazaar", genres=["rock"]),
@@ -153,7 +141,7 @@ def test_the_same_song_from_netease_and_jamendo_is_one_song_with_both_tags(crawl
 
 @pytest.mark.django_db(transaction=True)
 def test_a_direct_scrapy_run_of_a_running_spider_stops_at_once(crawl, site):
-    serve_netease(site)
+    serve_happy(site)
     holder = crawling.start_run("netease")
 
     result = crawl("netease", settings=WITH_DATABASE, categories="快乐")
@@ -244,7 +232,7 @@ def command_args(site, *extra):
                                            "(SQLite's test database lives in this process's memory)")
 @pytest.mark.django_db(transaction=True)
 def test_the_crawl_command_runs_the_spider_in_its_own_process_into_the_database(site):
-    serve_netease(site)
+    serve_happy(site)
     out = io.StringIO()
 
     call_command(*command_args(site), stdout=out, stderr=io.StringIO())
@@ -263,7 +251,7 @@ def test_the_crawl_command_runs_the_spider_in_its_own_process_into_the_database(
 @pytest.mark.skipif(not ON_POSTGRES, reason="a crawl process can share the test database on PostgreSQL only")
 @pytest.mark.django_db(transaction=True)
 def test_two_overlapping_crawl_commands_run_the_spider_once(site):
-    serve_netease(site, delay=2.0)  # keeps the first crawl busy
+    serve_happy(site, delay=2.0)  # keeps the first crawl busy
     outcome = {}
 
     def first():
@@ -297,7 +285,7 @@ def test_two_overlapping_crawl_commands_run_the_spider_once(site):
 def test_a_crawl_process_that_dies_or_overruns_is_recorded_as_failed_and_frees_the_lock(site):
     # The overrun must come after the child is up (Django + Scrapy take seconds to start on a busy
     # machine), so that it is stopped gracefully rather than killed before it can record anything.
-    serve_netease(site, delay=20.0)
+    serve_happy(site, delay=20.0)
 
     with pytest.raises(CommandError):
         call_command(*command_args(site, "-s", "CLOSESPIDER_TIMEOUT=not-a-number"), stdout=io.StringIO(),

@@ -17,12 +17,8 @@ from tests.crawler.recorded import (
     NETEASE_TOO_FREQUENT,
     NETEASE_VERIFY,
     NETEASE_VERIFY_PAGE,
-    netease_lyric,
-    netease_playlist,
     netease_playlist_detail,
-    netease_playlist_list,
-    netease_song,
-    netease_song_detail,
+    serve_netease,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,18 +41,11 @@ BLOCKS = {  # name -> (replies for the blocked request, words the recorded reaso
 
 def serve_songs(site, lyric=None):
     """Two categories; 快乐 holds songs 11 and 12, 伤感 song 21."""
-    site.route("/api/playlist/list", Reply(json=netease_playlist_list("快乐", [
-        netease_playlist(101, "开心", ["华语", "流行", "快乐"])])), cat="快乐")
-    site.route("/api/playlist/list", Reply(json=netease_playlist_list("伤感", [
-        netease_playlist(201, "雨天", ["华语", "伤感"])])), cat="伤感")
-    site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(101, "开心", ["华语", "流行", "快乐"],
-                                                                             [11, 12])), id=101)
-    site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(201, "雨天", ["华语", "伤感"], [21])),
-               id=201)
-    site.route("/api/song/detail/", Reply(json=netease_song_detail([
-        netease_song(11, "小幸运", ["田馥甄"], 265000, 90.0), netease_song(12, "晴天", ["周杰伦"], 269000, 99.0),
-        netease_song(21, "后来", ["刘若英"], 341000, 70.0)])))
-    site.route("/api/song/lyric", *(lyric or [Reply(json=netease_lyric("[00:01.00]原来你是我最想留住的幸运"))]))
+    serve_netease(site, {"快乐": [(101, "开心", ["华语", "流行", "快乐"], [11, 12])],
+                         "伤感": [(201, "雨天", ["华语", "伤感"], [21])]},
+                  [(11, "小幸运", ["田馥甄"], 265000, 90.0), (12, "晴天", ["周杰伦"], 269000, 99.0),
+                   (21, "后来", ["刘若英"], 341000, 70.0)],
+                  lyric or "[00:01.00]原来你是我最想留住的幸运")
     site.route("/verify", Reply(body=NETEASE_VERIFY_PAGE))
 
 

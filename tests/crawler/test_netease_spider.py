@@ -10,6 +10,7 @@ from tests.crawler.recorded import (
     netease_playlist_list,
     netease_song,
     netease_song_detail,
+    serve_netease,
 )
 
 LRC = "[00:00.000] 作词 : 林夕\n[00:01.000] 作曲 : 陈小霞\n[00:12.34]谁都只得那双手\n[00:15.67][01:20.00]靠拥抱亦难任你拥有\n"
@@ -17,27 +18,13 @@ LRC = "[00:00.000] 作词 : 林夕\n[00:01.000] 作曲 : 陈小霞\n[00:12.34]�
 
 def serve_two_categories(site):
     """快乐: two pages of one playlist each; 伤感: one playlist. Song 11 is on a happy and a sad list."""
-    site.route("/api/playlist/list", Reply(json=netease_playlist_list(
-        "快乐", [netease_playlist(101, "开心就好", ["华语", "流行", "快乐"])], more=True, total=2)),
-        cat="快乐", offset=0)
-    site.route("/api/playlist/list", Reply(json=netease_playlist_list(
-        "快乐", [netease_playlist(102, "阳光午后", ["欧美", "快乐"])], more=False, total=2)),
-        cat="快乐", offset=1)
-    site.route("/api/playlist/list", Reply(json=netease_playlist_list(
-        "伤感", [netease_playlist(201, "一个人听", ["华语", "伤感", "孤独"])])), cat="伤感", offset=0)
-    site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(
-        101, "开心就好", ["华语", "流行", "快乐"], [11, 12])), id=101)
-    site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(102, "阳光午后", ["欧美", "快乐"], [13])),
-               id=102)
-    site.route("/api/v6/playlist/detail", Reply(json=netease_playlist_detail(
-        201, "一个人听", ["华语", "伤感", "孤独"], [11, 21])), id=201)
-    site.route("/api/song/detail/", Reply(json=netease_song_detail([
-        netease_song(11, "富士山下", ["陈奕迅"], 259000, 100.0),
-        netease_song(12, "小幸运", ["田馥甄"], 265000, 90.0),
-        netease_song(13, "Happy", ["Pharrell Williams"], 233000, 85.4),
-        netease_song(21, "后来", ["刘若英", "Other Singer"], 341000, 70.0),
-    ])))
-    site.route("/api/song/lyric", Reply(json=netease_lyric(LRC)))
+    serve_netease(site, {"快乐": [(101, "开心就好", ["华语", "流行", "快乐"], [11, 12]),
+                                  (102, "阳光午后", ["欧美", "快乐"], [13])],
+                         "伤感": [(201, "一个人听", ["华语", "伤感", "孤独"], [11, 21])]},
+                  [(11, "富士山下", ["陈奕迅"], 259000, 100.0), (12, "小幸运", ["田馥甄"], 265000, 90.0),
+                   (13, "Happy", ["Pharrell Williams"], 233000, 85.4),
+                   (21, "后来", ["刘若英", "Other Singer"], 341000, 70.0)],
+                  LRC, one_page_each=True)
     site.route("/api/song/lyric", Reply(json=NETEASE_NO_LYRIC), id=13)
     site.route("/api/song/lyric", Reply(status=404, json={"code": 404}), id=21)
 

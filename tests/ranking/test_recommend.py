@@ -1,12 +1,12 @@
 """The ranking contract ``recommend`` and its signals (pure: no Django, no database)."""
 
 import itertools
-import math
 import time
 
 import numpy as np
 import pytest
 
+from bench.bench_ranking import obvious_loop
 from recommender.ranking import (METHODS, Params, SongSignals, co_kept, cosine, interleave, profile_from_songs,
                                  rank, recommend)
 from recommender.scoring import combine, order_scores
@@ -128,22 +128,6 @@ def test_interleave_keeps_every_share_at_every_point_and_each_lists_order():
         for place in range(1, len(merged) + 1):
             for k, n in enumerate(sizes):
                 assert abs(merged[:place].count(k) - place * n / len(merged)) < 1, (sizes, merged)
-
-
-def obvious_loop(seeds, candidates, tags):
-    """The obvious Python loop for the paper's cosine, the yardstick of the contract."""
-    profile = {}
-    for seed in seeds:
-        for tag in set(tags[seed]):
-            profile[tag] = profile.get(tag, 0) + 1
-    norm = math.sqrt(sum(v * v for v in profile.values()))
-    scored = []
-    for song in candidates:
-        song_tags = tags[song]
-        dot = sum(profile.get(t, 0) for t in song_tags)
-        scored.append((song, dot / (norm * math.sqrt(len(song_tags))) if song_tags else 0.0))
-    scored.sort(key=lambda pair: -pair[1])
-    return scored[:20]
 
 
 def best_of(fn, repeats=5):

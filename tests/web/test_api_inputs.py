@@ -6,9 +6,10 @@ import json
 import pytest
 from django.test import Client
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import given, settings as hsettings, strategies as st
 
 from recommender.models import Favourite, Recognition, Song, TypicalSong
+from tests.conftest import hypothesis_examples
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +144,7 @@ def finished_recognition(owner):
                                       probabilities={"sad": 1.0})
 
 
-@hsettings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hsettings(max_examples=hypothesis_examples(200))
 @given(endpoint=st.sampled_from([*JSON_POST_ENDPOINTS, "recognitions", "correction"]), body=bodies)
 def test_no_generated_body_gets_a_5xx_or_html(signed_in, finished_recognition, endpoint, body):
     if endpoint == "correction":
@@ -152,7 +153,7 @@ def test_no_generated_body_gets_a_5xx_or_html(signed_in, finished_recognition, e
     assert_answers_json_without_a_5xx(response)
 
 
-@hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hsettings(max_examples=hypothesis_examples(150))
 @given(prefix=st.sampled_from(DELETE_PREFIXES), tail=path_tails, method=st.sampled_from(["get", "delete", "post"]))
 def test_no_generated_path_gets_a_5xx_or_html(signed_in, prefix, tail, method):
     from urllib.parse import quote
@@ -161,7 +162,7 @@ def test_no_generated_path_gets_a_5xx_or_html(signed_in, prefix, tail, method):
     assert_answers_json_without_a_5xx(response)
 
 
-@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hsettings(max_examples=hypothesis_examples(60))
 @given(emotion=st.one_of(st.text(max_size=12), st.sampled_from(["happy", "sad"])), query=st.text(max_size=300))
 def test_no_generated_search_gets_a_5xx_or_html(signed_in, emotion, query):
     response = signed_in.get(reverse("api:library_songs"), {"emotion": emotion, "q": query})
