@@ -3,7 +3,7 @@
 Each row says why the song's label is what it is (the catalogue rule and tags, the classifier's
 probabilities and the lyrics' lexicon features, the curator who decided), how many playlists it
 shapes and how often people pushed back; one click confirms the label, a pick and a click changes
-it. The bulk actions of the song list stay. Imported at the end of recommender/admin.py.
+it. The bulk actions of the song list stay (common.py).
 """
 
 from django.contrib import admin, messages
