@@ -46,7 +46,7 @@ def validate_item(item: Mapping) -> str | None:
     for key in ("source", "external_id", "title", "artist"):
         if not str(item.get(key) or "").strip():
             return f"missing {key}"
-    if item["source"] not in Song.Source.values:
+    if not is_source(item["source"]):
         return f"unknown source {item['source']!r}"
     for key in ("url", "embed_url", "audio_url"):
         if item.get(key):
@@ -61,6 +61,11 @@ def validate_item(item: Mapping) -> str | None:
         if reason := confidence_error(emotion, confidence, allow_zero=False):
             return reason
     return None
+
+
+def is_source(name) -> bool:
+    """Whether songs may come from ``name`` (one of Song.Source)."""
+    return name in Song.Source.values
 
 
 def is_tag_name(name) -> bool:
