@@ -16,15 +16,17 @@ from django.utils import timezone
 
 from .emotion.labels import EMOTIONS
 from .library import bump_library_version, ensure_tags
-from .models import REVIEW_THRESHOLD, EmotionLabel, LabelChange, Song, Tag, confidence_error  # noqa: F401
+from .models import REVIEW_THRESHOLD, EmotionLabel, LabelChange, Song, Tag, confidence_error
 from .review import review_queue  # noqa: F401  (the queue lives in review.py)
 
 ADMIN = EmotionLabel.Source.ADMIN
 MODEL = EmotionLabel.Source.MODEL
-CONFIDENCE_BANDS = {  # name -> [low, high)
-    "low": (0.0, 0.4),
-    "medium": (0.4, 0.7),
-    "high": (0.7, 1.01),
+# The admin's confidence bands, name -> [low, high): "high" starts at the review threshold, so no
+# band holds songs on both sides of it (it was 0.4-0.7 around a 0.6 threshold).
+CONFIDENCE_BANDS = {
+    "low": (0.0, min(0.4, REVIEW_THRESHOLD)),
+    "medium": (min(0.4, REVIEW_THRESHOLD), REVIEW_THRESHOLD),
+    "high": (REVIEW_THRESHOLD, 1.01),
 }
 
 
