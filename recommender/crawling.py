@@ -259,7 +259,7 @@ def run_spider(spider: str, *, max_items: int | None = None, timeout: float | No
     if run.items_new or run.items_updated or run.items_merged:
         # The child bumped its own cache; with a per-process cache (no REDIS_URL) this process's
         # playlists would not notice.
-        from .library import bump_library_version
+        from .library_version import bump_library_version
 
         bump_library_version()
     return run

@@ -26,8 +26,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .curation import REVIEW_THRESHOLD, lyrics_evidence
-from .models import EmotionLabel, Song
+from .library_version import bump_library_version
+from .lyrics.evidence import lyrics_evidence
+from .models import REVIEW_THRESHOLD, EmotionLabel, Song
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +160,6 @@ def label_lyrics(texts: Mapping[int, str], *, model=None, model_path=None, dry_r
         Song.objects.bulk_update(songs, ["lyrics", "lyrics_features", "lyrics_sha1", "lyrics_checked_at"],
                                  batch_size=500)
         if changed:
-            from .library import bump_library_version
-
             transaction.on_commit(bump_library_version)
     report.seconds = time.perf_counter() - started
     return report

@@ -14,16 +14,16 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .emotion.labels import EMOTIONS
-from .models import TAG_NAME_PATTERN, EmotionLabel, Song, Tag, normalise_key, validate_web_url
+from .labelling import label_lyrics, mark_lyrics_checked
+from .library_version import LIBRARY_VERSION_KEY, bump_library_version, library_version  # noqa: F401
+from .models import (TAG_NAME_PATTERN, EmotionLabel, Song, Tag, confidence_error, normalise_key,
+                     validate_web_url)
 
 log = logging.getLogger(__name__)
 
-LIBRARY_VERSION_KEY = "mien:library-version"
 SONG_FIELDS = ("title", "artist", "url", "embed_url", "audio_url", "popularity", "duration", "album", "license_url")
 
 
@@ -41,24 +41,12 @@ class IngestReport:
                 + (f", {self.lyrics_labelled} labelled from lyrics" if self.lyrics_labelled else ""))
 
 
-def bump_library_version() -> None:
-    """Tell every process that its cached tag matrix is stale."""
-    try:
-        cache.incr(LIBRARY_VERSION_KEY)
-    except ValueError:
-        cache.set(LIBRARY_VERSION_KEY, 1, timeout=None)
-
-
-def library_version() -> int:
-    return cache.get(LIBRARY_VERSION_KEY) or 0
-
-
 def validate_item(item: Mapping) -> str | None:
     """Why an item cannot become a song, or None when it can."""
     for key in ("source", "external_id", "title", "artist"):
         if not str(item.get(key) or "").strip():
             return f"missing {key}"
-    if item["source"] not in Song.Source.values:
+    if not is_source(item["source"]):
         return f"unknown source {item['source']!r}"
     for key in ("url", "embed_url", "audio_url"):
         if item.get(key):
@@ -70,11 +58,14 @@ def validate_item(item: Mapping) -> str | None:
     if bad_tags:
         return f"tag {bad_tags[0]!r} is not a slug (letters, digits, - or _)"
     for emotion, confidence in (item.get("emotions") or {}).items():
-        if emotion not in EMOTIONS:
-            return f"unknown emotion {emotion!r}"
-        if not isinstance(confidence, (int, float)) or not 0 < confidence <= 1:
-            return f"confidence for {emotion} must be in (0, 1]"
+        if reason := confidence_error(emotion, confidence, allow_zero=False):
+            return reason
     return None
+
+
+def is_source(name) -> bool:
+    """Whether songs may come from ``name`` (one of Song.Source)."""
+    return name in Song.Source.values
 
 
 def is_tag_name(name) -> bool:
@@ -196,8 +187,6 @@ def ingest_many(items: list[Mapping], label_source: str = EmotionLabel.Source.CA
             merged[k] = label
     EmotionLabel.objects.bulk_create(merged.values(), batch_size=2000)
     if lyrics or lyrics_checked:
-        from .labelling import label_lyrics, mark_lyrics_checked
-
         report.lyrics_labelled = label_lyrics(lyrics, skip_unchanged_lyrics=True).labelled
         mark_lyrics_checked(lyrics_checked - lyrics.keys())
     transaction.on_commit(bump_library_version)

@@ -21,7 +21,7 @@ Everything is computed as annotations of one query (subqueries per song on index
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -31,12 +31,11 @@ from django.db.models import (BooleanField, Count, DateTimeField, Exists, Expres
                               IntegerField, Max, OuterRef, Q, Subquery, Value)
 from django.db.models.functions import Coalesce
 
-from .models import EmotionLabel, HiddenSong, Recognition, RecognitionCorrection, Song
+from .models import REVIEW_THRESHOLD, EmotionLabel, HiddenSong, Recognition, RecognitionCorrection, Song
 
 ADMIN = EmotionLabel.Source.ADMIN
 MODEL = EmotionLabel.Source.MODEL
 CATALOGUE = EmotionLabel.Source.CATALOGUE
-REVIEW_THRESHOLD = settings.MIEN_REVIEW_THRESHOLD  # labels below this confidence wait for a curator
 NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 REASON_LOW_CONFIDENCE = "low_confidence"
@@ -74,7 +73,7 @@ def with_review_signals(queryset=None):
                             output_field=DateTimeField()),
     ).annotate(
         review_confidence=Coalesce("model_confidence", "catalogue_confidence"),
-        label_confidence=Coalesce("admin_confidence", "model_confidence", "catalogue_confidence"),
+        label_confidence=Coalesce(*(f"{source}_confidence" for source in EmotionLabel.BY_PRIORITY)),
         since=Coalesce("curated_at", Value(NEVER, output_field=DateTimeField())),
     )
     through_playlists = Recognition.playlist_songs.through.objects.filter(song=OuterRef("pk"))
@@ -151,14 +150,12 @@ def waiting_per_emotion(queryset=None, **thresholds) -> tuple[int, dict[str, int
     with two emotions counts under both. Two queries."""
     waiting = review_queue(queryset, **thresholds).order_by().values("pk")
     with planned_without_jit():
-        rows = list(EmotionLabel.objects.filter(song__in=Subquery(waiting)).values_list("song_id", "emotion", "source"))
-    by_song: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for song_id, emotion, source in rows:
-        by_song[song_id][source].append(emotion)
+        rows = list(EmotionLabel.objects.filter(song__in=Subquery(waiting)).values_list(
+            "song_id", "emotion", "source", "confidence"))
+    by_song = EmotionLabel.effective_by_song(rows)
     per_emotion: Counter = Counter()
-    for labels in by_song.values():
-        source = max(labels, key=lambda s: EmotionLabel.PRIORITY[s])
-        per_emotion.update(set(labels[source]))
+    for _source, emotions in by_song.values():
+        per_emotion.update(emotions.keys())  # one per emotion (a dict would add its confidences)
     return len(by_song), dict(per_emotion)
 
 

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from .library import bump_library_version
+from .library_version import bump_library_version
 from .models import EmotionLabel, Recognition, RecognitionCorrection, Song, Tag
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from django.db.models import Count, Max
 
 from .emotion.labels import EMOTIONS
-from .library import library_version
+from .library_version import library_version
 from .models import EmotionLabel, Favourite, Song, TypicalSong
 from .ranking import SongSignals
 
@@ -57,15 +57,12 @@ class LibraryIndex:
         for model in (Favourite, TypicalSong):
             for user_id, song_id in model.objects.filter(song__is_active=True).values_list("user_id", "song_id"):
                 lists[song_id].append(person_list(user_id))
-        # A song's effective labels are those of its highest-priority source (admin > model > catalogue).
-        best_source: dict[int, int] = {}
-        rows = list(EmotionLabel.objects.filter(song__is_active=True).values_list(
-            "song_id", "emotion", "source", "confidence"))
-        for song_id, _emotion, source, _conf in rows:
-            best_source[song_id] = max(best_source.get(song_id, -1), EmotionLabel.PRIORITY[source])
+        # A song is a candidate for the emotions of its effective labels (the model's priority rule).
         confidence: dict[str, dict[int, float]] = {e: {} for e in EMOTIONS}
-        for song_id, emotion, source, conf in rows:
-            if EmotionLabel.PRIORITY[source] == best_source[song_id]:
+        for song_id, (_source, emotions) in EmotionLabel.effective_by_song(
+                EmotionLabel.objects.filter(song__is_active=True).values_list(
+                    "song_id", "emotion", "source", "confidence").iterator(chunk_size=5000)).items():
+            for emotion, conf in emotions.items():
                 confidence[emotion][song_id] = conf
         ids = sorted(songs)
         popularity = {pk: row[0] or 0 for pk, row in songs.items()}

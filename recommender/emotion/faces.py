@@ -354,9 +354,10 @@ def gray_entropy(crop: np.ndarray) -> float:
     return float(-(p * np.log2(p)).sum())
 
 def equalize(faces: np.ndarray) -> np.ndarray:
-    """Histogram-equalise uint8 crops [N,48,48] (or one [48,48]) as detect_faces does.
+    """Histogram-equalise uint8 crops [N,48,48] (or one [48,48]).
 
-    Training data must go through this too, so the network sees what serving gives it.
+    detect_faces does not equalise its crops: the Predictor calls this for a model whose training
+    recipe says it was trained on equalised rows, so the network sees what it was trained on.
     """
     faces = np.asarray(faces)
     if faces.dtype != np.uint8:

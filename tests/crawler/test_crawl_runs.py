@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from recommender import crawling
 from recommender.crawling import songs_missing_lyrics
-from recommender.curation import REVIEW_THRESHOLD
+from recommender.models import REVIEW_THRESHOLD
 from recommender.emotion.labels import EMOTIONS
 from recommender.models import CrawlRun, Song
 from tests.crawler.conftest import WITH_DATABASE

@@ -141,7 +141,7 @@ def ingest_lyrics(external_id, lyrics, **fields):
 
 
 def test_ingested_lyrics_leave_features_and_a_label_and_are_dropped_when_confident(settings):
-    from recommender.curation import REVIEW_THRESHOLD
+    from recommender.models import REVIEW_THRESHOLD
 
     settings.MIEN_STORE_LYRICS = False
     report, song = ingest_lyrics("1", HAPPY_ZH)

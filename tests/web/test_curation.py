@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from recommender import curation
+from recommender import curation, spreadsheet
 from recommender.library import ingest_many
 from recommender.models import EmotionLabel, LabelChange, Song, Tag, TypicalSong
 from recommender.playlists import get_index, recommend
@@ -226,7 +226,7 @@ def test_the_excel_round_trip_changes_nothing(tmp_path, catalogue):
     path = tmp_path / "library.xlsx"
     call_command("export_library", str(path), stdout=io.StringIO())
     sheet = read_sheet(path)
-    assert list(sheet.columns) == curation.COLUMNS
+    assert list(sheet.columns) == spreadsheet.COLUMNS
     assert len(sheet) == catalogue
     before = snapshot()
     out = io.StringIO()
@@ -237,7 +237,7 @@ def test_the_excel_round_trip_changes_nothing(tmp_path, catalogue):
 
 def test_an_edited_emotion_becomes_an_admin_label_with_history(tmp_path, library, curator):
     path = tmp_path / "library.xlsx"
-    curation.export_library(path)
+    spreadsheet.export_library(path)
     sheet = read_sheet(path)
     row = sheet.index[sheet["external_id"] == "3"][0]
     sheet.loc[row, "emotion"] = "happy, neutral"
@@ -252,15 +252,15 @@ def test_an_edited_emotion_becomes_an_admin_label_with_history(tmp_path, library
     change = LabelChange.objects.get(song=song)
     assert (change.changed_by, change.old, change.via) == (curator, "sad 0.90 (catalogue)", "excel")
     # Its own export, imported again, changes nothing more.
-    curation.export_library(path)
+    spreadsheet.export_library(path)
     before = snapshot()
-    assert curation.import_library(path).unchanged == len(library)
+    assert spreadsheet.import_library(path).unchanged == len(library)
     assert snapshot() == before
 
 
 def test_a_file_with_bad_rows_is_reported_and_nothing_is_written(tmp_path, library):
     path = tmp_path / "library.xlsx"
-    curation.export_library(path)
+    spreadsheet.export_library(path)
     sheet = read_sheet(path)
     sheet.loc[0, "emotion"] = "happy"  # a good edit: must not be written either
     sheet.loc[1, "emotion"] = "joyful"
@@ -271,8 +271,8 @@ def test_a_file_with_bad_rows_is_reported_and_nothing_is_written(tmp_path, libra
     sheet.loc[7, "source"] = "spotify"
     sheet.to_excel(path, index=False)
     before = snapshot()
-    with pytest.raises(curation.LibraryImportError) as caught:
-        curation.import_library(path)
+    with pytest.raises(spreadsheet.LibraryImportError) as caught:
+        spreadsheet.import_library(path)
     rows = dict(caught.value.errors)
     assert set(rows) == {3, 4, 5, 6, 8, 9}  # Excel rows: the header is row 1
     assert "unknown emotion 'joyful'" in rows[3]

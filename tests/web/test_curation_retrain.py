@@ -21,6 +21,7 @@ from django.utils import timezone
 from recommender import curation, retraining
 from recommender.library import ingest_many
 from recommender.lyrics import classifier
+from recommender.lyrics.evidence import lyrics_evidence
 from recommender.models import EMOTION_LABELS, ClassifierRun, EmotionLabel, Song
 from tests.lyrics.conftest import write_tiny_goemotions
 
@@ -274,7 +275,7 @@ def test_labelling_keeps_the_probabilities_the_review_queue_shows(client, curato
     ranked = sorted(probabilities.items(), key=lambda item: -item[1])
     # every emotion, most probable first, named in the curator's language
     assert ", ".join(f"{EMOTION_LABELS[e]} {p:.2f}" for e, p in ranked) in page
-    evidence = curation.lyrics_evidence(SAD_EN)
+    evidence = lyrics_evidence(SAD_EN)
     assert next(iter(evidence["intensities"])) == "sad" and evidence["polarity"] < 0 and evidence["hits"] >= 2
     assert f"Sad {evidence['intensities']['sad']:.2f}" in page
     assert f"polarity {evidence['polarity']:+.2f}" in page
@@ -291,10 +292,10 @@ def test_labelling_keeps_the_probabilities_the_review_queue_shows(client, curato
 
 
 def test_lyrics_evidence_counts_negations_and_degree_words():
-    plain, turned = curation.lyrics_evidence("I am happy"), curation.lyrics_evidence("I am not very happy")
+    plain, turned = lyrics_evidence("I am happy"), lyrics_evidence("I am not very happy")
     assert plain["polarity"] > 0 and plain["negations"] == 0
     assert turned["negations"] == 1 and turned["degrees"] == 1 and turned["polarity"] < 0
-    assert curation.lyrics_evidence("  \n") is None
+    assert lyrics_evidence("  \n") is None
 
 
 def test_probabilities_many_agrees_with_classify_many():

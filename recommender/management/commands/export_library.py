@@ -1,8 +1,8 @@
-"""Write the song library to an Excel sheet: one row per song (see recommender/curation.py)."""
+"""Write the song library to an Excel sheet: one row per song (see recommender/spreadsheet.py)."""
 
 from django.core.management.base import BaseCommand
 
-from recommender import curation
+from recommender import spreadsheet
 from recommender.models import Song
 
 
@@ -15,5 +15,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, active_only, **options):
         queryset = Song.objects.active() if active_only else Song.objects.all()
-        count = curation.export_library(file, queryset)
+        count = spreadsheet.export_library(file, queryset)
         self.stdout.write(self.style.SUCCESS(f"{count} songs written to {file}"))

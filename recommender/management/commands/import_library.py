@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from recommender import curation
+from recommender import spreadsheet
 
 
 class Command(BaseCommand):
@@ -21,8 +21,8 @@ class Command(BaseCommand):
             if curator is None:
                 raise CommandError(f"no user named {user!r}")
         try:
-            report = curation.import_library(file, user=curator)
-        except curation.LibraryImportError as error:
+            report = spreadsheet.import_library(file, user=curator)
+        except spreadsheet.LibraryImportError as error:
             for row, reason in error.errors:
                 self.stderr.write(f"row {row}: {reason}")
             raise CommandError(f"{len(error.errors)} bad row(s) in {file}; nothing was written") from None

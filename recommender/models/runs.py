@@ -1,42 +1,66 @@
-"""Curation records: every change to a song's emotion labels, with who, when, old and new; every
-retraining of the song classifier from curated labels."""
+"""Background runs and their records: crawls (CrawlRun) and song classifier retrainings
+(ClassifierRun). A run's row is also its lock (a partial unique constraint)."""
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .models import Song
-
-__all__ = ["ClassifierRun", "LabelChange", "SongReview"]
+__all__ = ["CrawlRun", "ClassifierRun"]
 
 
-class LabelChange(models.Model):
-    """One change of a song's effective emotion labels (see recommender/curation.py)."""
+class CrawlRun(models.Model):
+    """One run of one spider (see crawler/ and recommender/crawling.py).
 
-    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="label_changes")
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True, db_index=True)
-    old = models.CharField(_("before"), max_length=300, blank=True)
-    new = models.CharField(_("after"), max_length=300, blank=True)
-    via = models.CharField(_("how"), max_length=32, blank=True)  # relabel, approve, excel, admin form
+    A row in status ``running`` is also the spider's lock: at most one may exist per spider (a
+    partial unique constraint, on SQLite and PostgreSQL alike), and it holds only while its lease
+    is renewed; a row whose lease has run out is marked abandoned by the next run.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        FINISHED = "finished", _("finished")
+        FAILED = "failed", _("failed")
+        SKIPPED = "skipped", _("skipped")
+        ABANDONED = "abandoned", _("abandoned")
+
+    spider = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(_("lock lease expires"), null=True, blank=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    finish_reason = models.CharField(max_length=64, blank=True)
+    items_scraped = models.PositiveIntegerField(default=0)
+    items_new = models.PositiveIntegerField(default=0)
+    items_updated = models.PositiveIntegerField(default=0)
+    items_merged = models.PositiveIntegerField(_("items merged into another source's song"), default=0)
+    items_dropped = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    stats = models.JSONField(default=dict, blank=True)
+    # Set when the site blocked the crawler: the spider's next scheduled runs are skipped until then.
+    backoff_until = models.DateTimeField(_("back off until"), null=True, blank=True)
+    # Where a cut-short run stopped (the spider's own resume point); the next run carries on from it.
+    progress = models.JSONField(_("resume point"), default=dict, blank=True)
 
     class Meta:
-        ordering = ["-changed_at", "-id"]
-        verbose_name = _("label change")
-        verbose_name_plural = _("label history")
+        ordering = ["-started_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["spider"], condition=models.Q(status="running"),
+                                               name="crawlrun_one_running_per_spider")]
+        indexes = [models.Index(fields=["spider", "-started_at"])]
 
     def __str__(self):
-        return f"{self.song_id}: {self.old or '-'} -> {self.new or '-'}"
+        return f"{self.spider} #{self.pk} {self.status}"
 
+    @property
+    def duration(self):
+        return (self.finished_at - self.started_at) if self.finished_at and self.started_at else None
 
-class SongReview(Song):
-    """The review queue in the admin: songs whose model labels are below the confidence threshold."""
-
-    class Meta:
-        proxy = True
-        verbose_name = _("song to review")
-        verbose_name_plural = _("review queue")
+    @property
+    def blocked_reason(self) -> str:
+        """How the site blocked this run ("" when it did not)."""
+        return str((self.stats or {}).get("mien/blocked") or "")
 
 
 class ClassifierRun(models.Model):

@@ -1,10 +1,10 @@
-"""Admin for crawl runs: read-only history of every crawl (imported by recommender/admin.py)."""
+"""Admin for crawl runs: read-only history of every crawl (a module of recommender.admin)."""
 
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import CrawlRun
+from ..models import CrawlRun
 
 
 @admin.register(CrawlRun)

@@ -1,17 +1,17 @@
-"""The song library and what people do with it."""
+"""The song library: tags, songs and their emotion labels (the one label priority rule)."""
 
 import re
 import unicodedata
-import uuid
+from collections import defaultdict
+from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_slug
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .attribution import licence_name
-from .emotion.labels import EMOTIONS
+from ..attribution import licence_name
+from ..emotion.labels import EMOTIONS
 
 EMOTION_CHOICES = [
     ("angry", _("Angry")),
@@ -32,6 +32,9 @@ WEB_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://"
 # Tag names are slugs on every write path: checked here, in the forms and imports, and by the database.
 TAG_NAME_PATTERN = r"^[-a-zA-Z0-9_]+$"
 validate_tag_name = validate_slug
+
+# Labels below this confidence wait for a curator (the review queue; lyrics are kept for them).
+REVIEW_THRESHOLD = settings.MIEN_REVIEW_THRESHOLD
 
 # The paper's rule: three typical songs per emotion.
 TYPICAL_SONGS_PER_EMOTION = 3
@@ -155,8 +158,10 @@ class EmotionLabel(models.Model):
         MODEL = "model", _("model")
         ADMIN = "admin", _("admin")
 
-    # Higher wins: a song's effective labels are those of its highest-ranked source.
+    # THE label priority rule, the only place it is written: higher wins, a song's effective labels
+    # are those of its highest-ranked source. Everything else asks effective() / BY_PRIORITY.
     PRIORITY = {Source.CATALOGUE: 0, Source.MODEL: 1, Source.ADMIN: 2}
+    BY_PRIORITY = tuple(sorted(PRIORITY, key=PRIORITY.get, reverse=True))  # admin, model, catalogue
 
     song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="labels")
     emotion = models.CharField(_("emotion"), max_length=16, choices=EMOTION_CHOICES)
@@ -182,152 +187,49 @@ class EmotionLabel(models.Model):
     def __str__(self):
         return f"{self.song} -> {self.emotion} ({self.source}, {self.confidence:.2f})"
 
-
-class TypicalSong(models.Model):
-    """One of a person's (at most three) typical songs for an emotion: the paper's profile."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="typical_songs")
-    emotion = models.CharField(max_length=16, choices=EMOTION_CHOICES)
-    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "emotion", "song"], name="typical_unique")]
-        ordering = ["emotion", "created_at"]
-        verbose_name = _("typical song")
-        verbose_name_plural = _("typical songs")
-
-    def clean(self):
-        taken = TypicalSong.objects.filter(user=self.user, emotion=self.emotion).exclude(pk=self.pk).count()
-        if taken >= TYPICAL_SONGS_PER_EMOTION:
-            raise ValidationError(_("You already have three typical songs for this emotion; remove one first."))
+    @classmethod
+    def effective(cls, labels: Iterable) -> tuple[str, dict[str, float]]:
+        """(source, {emotion: confidence}) of the highest-priority source among ``labels`` (label rows
+        or (emotion, source, confidence) tuples); ("", {}) when there are none."""
+        by_source: dict[str, dict[str, float]] = defaultdict(dict)
+        for label in labels:
+            emotion, source, confidence = ((label.emotion, label.source, label.confidence)
+                                           if isinstance(label, cls) else label)
+            by_source[source][emotion] = confidence
+        if not by_source:
+            return "", {}
+        source = max(by_source, key=lambda s: cls.PRIORITY[s])
+        return source, dict(sorted(by_source[source].items()))
 
     @classmethod
-    def pick(cls, user, emotion: str, song) -> bool:
-        """Make ``song`` one of ``user``'s typical songs for ``emotion``: True when added, False
-        when it already was one; ValidationError past the paper's three. The person's row is
-        locked while counting, so parallel requests cannot each see room for one more."""
-        from django.contrib.auth import get_user_model
-        from django.db import transaction
+    def effective_by_song(cls, rows: Iterable[tuple]) -> dict[int, tuple[str, dict[str, float]]]:
+        """{song_id: effective(...)} for (song_id, emotion, source, confidence) rows."""
+        grouped = defaultdict(list)
+        for song_id, emotion, source, confidence in rows:
+            grouped[song_id].append((emotion, source, confidence))
+        return {song_id: cls.effective(labels) for song_id, labels in grouped.items()}
 
-        with transaction.atomic():
-            get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-            if cls.objects.filter(user=user, emotion=emotion, song=song).exists():
-                return False
-            new = cls(user=user, emotion=emotion, song=song)
-            new.full_clean(exclude=["user", "song"])
-            new.save()
-            return True
-
-
-class Favourite(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites")
-    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "song"], name="favourite_unique")]
-        ordering = ["-created_at"]
-        verbose_name = _("saved song")
-        verbose_name_plural = _("saved songs")
+    @classmethod
+    def effective_source_q(cls, source: str) -> models.Q:
+        """Songs whose effective labels come from ``source``: they have one and none of a higher source."""
+        q = models.Q(models.Exists(cls.objects.filter(song=models.OuterRef("pk"), source=source)))
+        for other in cls.BY_PRIORITY[:cls.BY_PRIORITY.index(source)]:
+            q &= ~models.Q(models.Exists(cls.objects.filter(song=models.OuterRef("pk"), source=other)))
+        return q
 
 
-class Recognition(models.Model):
-    """The outcome of one snapshot: never the image itself."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
-        DONE = "done", _("done")
-        FAILED = "failed", _("failed")
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="recognitions")
-    # Anonymous visitors own their recognitions through their session.
-    session_key = models.CharField(max_length=40, blank=True, db_index=True)
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
-    emotion = models.CharField(_("emotion"), max_length=16, choices=EMOTION_CHOICES, blank=True)
-    probabilities = models.JSONField(default=dict, blank=True)
-    face_count = models.PositiveSmallIntegerField(_("faces"), default=0)
-    face_box = models.JSONField(null=True, blank=True)
-    strategy = models.CharField(max_length=16, default="match")
-    songs = models.JSONField(default=list, blank=True)  # [{id, score, why}] in playlist order
-    # The same songs as rows (kept in step by recommender.signals), so the review queue counts a
-    # song's playlists in one query: how many playlists it shapes.
-    playlist_songs = models.ManyToManyField(Song, related_name="+", blank=True, editable=False)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(_("snapped at"), auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("recognition")
-        verbose_name_plural = _("recognitions")
-        ordering = ["-created_at"]
-
-    def __str__(self):
-        return f"{self.id} {self.status} {self.emotion}"
-
-    def is_owned_by(self, request) -> bool:
-        if self.user_id is not None:
-            return request.user.is_authenticated and request.user.pk == self.user_id
-        return bool(self.session_key) and self.session_key == request.session.session_key
+def is_confidence(value, *, allow_zero: bool = True) -> bool:
+    """THE confidence rule, the only place it is written: a number in [0, 1], as the database
+    constraint says. ``allow_zero=False`` for labels an item brings: confidence 0 says nothing."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return (value >= 0 if allow_zero else value > 0) and value <= 1
 
 
-class CrawlRun(models.Model):
-    """One run of one spider (see crawler/ and recommender/crawling.py).
-
-    A row in status ``running`` is also the spider's lock: at most one may exist per spider (a
-    partial unique constraint, on SQLite and PostgreSQL alike), and it holds only while its lease
-    is renewed; a row whose lease has run out is marked abandoned by the next run.
-    """
-
-    class Status(models.TextChoices):
-        RUNNING = "running", _("running")
-        FINISHED = "finished", _("finished")
-        FAILED = "failed", _("failed")
-        SKIPPED = "skipped", _("skipped")
-        ABANDONED = "abandoned", _("abandoned")
-
-    spider = models.CharField(max_length=32)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    lease_expires_at = models.DateTimeField(_("lock lease expires"), null=True, blank=True)
-    host = models.CharField(max_length=255, blank=True)
-    pid = models.PositiveIntegerField(null=True, blank=True)
-    finish_reason = models.CharField(max_length=64, blank=True)
-    items_scraped = models.PositiveIntegerField(default=0)
-    items_new = models.PositiveIntegerField(default=0)
-    items_updated = models.PositiveIntegerField(default=0)
-    items_merged = models.PositiveIntegerField(_("items merged into another source's song"), default=0)
-    items_dropped = models.PositiveIntegerField(default=0)
-    errors = models.PositiveIntegerField(default=0)
-    message = models.TextField(blank=True)
-    stats = models.JSONField(default=dict, blank=True)
-    # Set when the site blocked the crawler: the spider's next scheduled runs are skipped until then.
-    backoff_until = models.DateTimeField(_("back off until"), null=True, blank=True)
-    # Where a cut-short run stopped (the spider's own resume point); the next run carries on from it.
-    progress = models.JSONField(_("resume point"), default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-started_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["spider"], condition=models.Q(status="running"),
-                                               name="crawlrun_one_running_per_spider")]
-        indexes = [models.Index(fields=["spider", "-started_at"])]
-
-    def __str__(self):
-        return f"{self.spider} #{self.pk} {self.status}"
-
-    @property
-    def duration(self):
-        return (self.finished_at - self.started_at) if self.finished_at and self.started_at else None
-
-    @property
-    def blocked_reason(self) -> str:
-        """How the site blocked this run ("" when it did not)."""
-        return str((self.stats or {}).get("mien/blocked") or "")
-
-
-# Person-level settings and curation live in their own modules; Django finds models imported here.
-from .models_profile import *  # noqa: E402,F401,F403
-from .models_curation import *  # noqa: E402,F401,F403
+def confidence_error(emotion: str, confidence, *, allow_zero: bool = True) -> str | None:
+    """Why (emotion, confidence) cannot be a label, or None."""
+    if emotion not in EMOTIONS:
+        return f"unknown emotion {emotion!r}"
+    if not is_confidence(confidence, allow_zero=allow_zero):
+        return f"confidence for {emotion} must be in {'[' if allow_zero else '('}0, 1]"
+    return None

@@ -1,4 +1,4 @@
-"""Admin for retraining the song classifier from curated labels (imported by recommender/admin.py).
+"""Admin for retraining the song classifier from curated labels (a module of recommender.admin).
 
 *Retrain the song classifier* (a button on the song list and on this page) asks for a run; the
 work is recommender/retraining.py, queued as a task. Superusers and curators may ask (the
@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import retraining
-from .models import ClassifierRun
+from .. import retraining
+from ..models import ClassifierRun
 
 RETRAIN_PERMISSION = "recommender.add_classifierrun"
 

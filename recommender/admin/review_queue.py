@@ -3,7 +3,7 @@
 Each row says why the song's label is what it is (the catalogue rule and tags, the classifier's
 probabilities and the lyrics' lexicon features, the curator who decided), how many playlists it
 shapes and how often people pushed back; one click confirms the label, a pick and a click changes
-it. The bulk actions of the song list stay. Imported at the end of recommender/admin.py.
+it. The bulk actions of the song list stay (common.py).
 """
 
 from django.contrib import admin, messages
@@ -19,9 +19,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from . import catalogue_evidence, curation, review
-from .admin import CurationActions, HasLyricsFilter, emotion_name, source_name
-from .models import EMOTION_CHOICES, EMOTION_LABELS, EmotionLabel, Song, SongReview
+from .. import catalogue_evidence, curation, review
+from ..lyrics.evidence import lyrics_evidence
+from .common import CurationActions, HasLyricsFilter, emotion_name, source_name
+from ..models import EMOTION_CHOICES, EMOTION_LABELS, EmotionLabel, Song, SongReview
 
 
 
@@ -239,7 +240,7 @@ class SongReviewAdmin(CurationActions, admin.ModelAdmin):
         return ", ".join(f"{emotion_name(e)} {p:.2f}" for e, p in probabilities.items())
 
     def lexicon_features(self, song):
-        evidence = song.lyrics_features or curation.lyrics_evidence(song.lyrics)
+        evidence = song.lyrics_features or lyrics_evidence(song.lyrics)
         if not evidence:
             return gettext("no lyrics")
         intensities = ", ".join(f"{emotion_name(e)} {v:.2f}" for e, v in evidence["intensities"].items()) or gettext("no emotion words")
