@@ -19,7 +19,6 @@ KNOWN_OVERSIZED = {
     "scripts.build_catalogue",
     "recommender.lyrics.lexicon",
     "recommender.lyrics.classifier",
-    "recommender.emotion.train",
     "recommender.emotion.faces",
     "crawler.spiders.netease",
 }

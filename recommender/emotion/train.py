@@ -11,7 +11,6 @@ PrivateTest is never touched here: it is for ``evaluate`` on the shipped model o
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import os
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .labels import EMOTIONS, FACE_SIZE
+from .stages import lineage_history, read_history, training_stages, write_history_row
 from .pipeline import (class_weights, ferplus_targets, load_split, train_dataset, training_precision,
                        validation_data)
 
@@ -207,22 +207,6 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
     return summarise(run_dir, recipe)
 
 
-def read_history(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def write_history_row(path: Path, row: dict) -> None:
-    new = not path.exists()
-    with open(path, "a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
-
-
 def summarise(run_dir: Path, recipe: Recipe) -> dict:
     rows = read_history(run_dir / "history.csv")
     best = max(rows, key=lambda r: float(r["val_accuracy"])) if rows else None
@@ -238,44 +222,6 @@ def summarise(run_dir: Path, recipe: Recipe) -> dict:
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps({k: v for k, v in summary.items() if k != "recipe"}, indent=2))
     return summary
-
-
-def lineage_history(run_dir: Path, recipe: Recipe) -> list[dict]:
-    """The run's history preceded by its warm start's, epochs numbered on from there.
-
-    A model used for ``init_from`` carries its own history beside it as ``<stem>.history.csv``
-    (``export`` writes one), so a shipped model's curves and epoch count cover every stage.
-    """
-    rows = read_history(run_dir / "history.csv")
-    earlier: list[dict] = []
-    if recipe.init_from:
-        init = Path(recipe.init_from)
-        earlier = read_history(init.with_name(f"{init.stem}.history.csv"))
-    offset = len(earlier)
-    return earlier + [{**row, "epoch": str(int(row["epoch"]) + offset)} for row in rows]
-
-
-def training_stages(recipe: Recipe) -> list[dict]:
-    """The stages before this run, oldest first ({"recipe", "epochs"} each), read from the warm
-    start's summary (``<stem>.summary.json``, which ``export`` writes) or, for an older model,
-    from its recipe alone."""
-    if not recipe.init_from:
-        return []
-    init = Path(recipe.init_from)
-    summary_path, recipe_path = init.with_name(f"{init.stem}.summary.json"), init.with_name(f"{init.stem}.recipe.json")
-    if summary_path.exists():
-        earlier = json.loads(summary_path.read_text())
-        if "stages" in earlier:
-            return earlier["stages"]
-        stages = [{"recipe": earlier["warm_start_recipe"], "epochs": earlier["warm_start_epochs"]}] \
-            if "warm_start_recipe" in earlier else []
-        last_epochs = earlier["epochs_done"] - sum(stage["epochs"] for stage in stages)
-        return stages + [{"recipe": earlier["recipe"], "epochs": last_epochs}]
-    if recipe_path.exists():
-        earlier_recipe = json.loads(recipe_path.read_text())
-        return [{"recipe": earlier_recipe, "epochs": len(read_history(init.with_name(f"{init.stem}.history.csv")))
-                 or earlier_recipe.get("epochs")}]
-    return []
 
 
 def export(arch: str, runs_dir: Path = DEFAULT_RUNS_DIR, weights_dir: Path = WEIGHTS_DIR,
