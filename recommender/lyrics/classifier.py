@@ -316,7 +316,18 @@ class LanguageModel:
         if head is None or encoder is None:
             return apply_class_bias(proba, self.class_bias), self.classifier.classes_
         no_emotion_word = self.features.emotion_mass(X) == 0
-        return head.predict_proba(proba, self.classifier.classes_, encoder.embed(texts), no_emotion_word), head.classes_
+        if getattr(head, "routes_only_without_emotion_words", False):
+            # The router never uses the embedding of a text whose emotion words the lexicon found, so
+            # only the others are embedded (most lyrics name an emotion somewhere: they cost nothing).
+            from .encoder import DIM
+
+            embeddings = np.zeros((len(texts), DIM), dtype=np.float32)
+            rows = np.flatnonzero(no_emotion_word)
+            if len(rows):
+                embeddings[rows] = encoder.embed([texts[i] for i in rows])
+        else:
+            embeddings = encoder.embed(texts)
+        return head.predict_proba(proba, self.classifier.classes_, embeddings, no_emotion_word), head.classes_
 
 
 @dataclass

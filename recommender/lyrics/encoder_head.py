@@ -77,14 +77,15 @@ class EncoderHead:
         return proba[:, order]
 
 
-def fit_embedding_model(X, y, X_dev, y_dev, c_grid=EMBEDDING_C):
-    """Logistic regression on embeddings; C picked by dev macro-F1. Returns (model, C, dev macro-F1)."""
+def fit_embedding_model(X, y, X_dev, y_dev, c_grid=EMBEDDING_C, sample_weight=None):
+    """Logistic regression on embeddings; C picked by dev macro-F1. Returns (model, C, dev macro-F1).
+    ``sample_weight``: per-row weights (the imagery training lines count more than a Reddit comment)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
 
     best = None
     for C in c_grid:
-        model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000).fit(X, y)
+        model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000).fit(X, y, sample_weight=sample_weight)
         score = f1_score(y_dev, model.predict(X_dev), average="macro", zero_division=0)
         if best is None or score > best[2]:
             best = (model, C, score)
@@ -92,20 +93,27 @@ def fit_embedding_model(X, y, X_dev, y_dev, c_grid=EMBEDDING_C):
 
 
 def fit_head(embedding_model, svm_proba_dev, svm_classes, X_dev, no_word_dev, y_dev, C: float = 0.3,
-             seed: int = 0) -> tuple[EncoderHead, np.ndarray]:
+             seed: int = 0, embedding_proba_dev=None, sample_weight=None) -> tuple[EncoderHead, np.ndarray]:
     """Fit the combiner and its biases on dev; also return 5-fold out-of-fold dev predictions (biases
-    tuned inside each fold), so the dev figure is not the combiner's own training data."""
+    tuned inside each fold), so the dev figure is not the combiner's own training data.
+
+    ``embedding_proba_dev``: the embedding model's probabilities for these rows where they must not come
+    from ``embedding_model`` itself (rows it was trained on get out-of-fold ones); ``sample_weight``:
+    per-row weights of the combiner's fit."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
     from .classifier import apply_class_bias, tune_class_bias
 
     y_dev = np.asarray(y_dev)
-    features = stack_features(svm_proba_dev, svm_classes, embedding_model.predict_proba(X_dev),
-                              embedding_model.classes_, no_word_dev)
+    if embedding_proba_dev is None:
+        embedding_proba_dev = embedding_model.predict_proba(X_dev)
+    weight = np.ones(len(y_dev)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    features = stack_features(svm_proba_dev, svm_classes, embedding_proba_dev, embedding_model.classes_, no_word_dev)
 
     def fit(rows):
-        combiner = LogisticRegression(C=C, class_weight="balanced", max_iter=2000).fit(features[rows], y_dev[rows])
+        combiner = LogisticRegression(C=C, class_weight="balanced", max_iter=2000).fit(
+            features[rows], y_dev[rows], sample_weight=weight[rows])
         bias = tune_class_bias(combiner.predict_proba(features[rows]), y_dev[rows], combiner.classes_)
         return combiner, bias
 
@@ -118,3 +126,46 @@ def fit_head(embedding_model, svm_proba_dev, svm_classes, X_dev, no_word_dev, y_
         out_of_fold[held_rows] = combiner.classes_[proba.argmax(axis=1)]
     combiner, bias = fit(np.arange(len(y_dev)))
     return EncoderHead(embedding_model, combiner, bias), out_of_fold.astype(str)
+
+
+@dataclass
+class ImageryRouter:
+    """The shipped form of the encoder head since the training imagery (issue #23).
+
+    A text goes to the embedding model (trained on the corpus sample and the imagery training lines)
+    when the lexicon finds no emotion word in it and the domain model (imagery lines against corpus
+    texts, on the embedding) puts it on the imagery side with at least ``threshold``; every other text
+    keeps the lexicon + SVM answer, dev-tuned biases included. Routing instead of blending keeps the
+    SVM's figures on texts that name their emotion or read like the corpus.
+    """
+
+    embedding_model: object  # LogisticRegression on the encoder's vectors, 7 emotions
+    domain_model: object  # LogisticRegression on the encoder's vectors: 1 = reads like imagery
+    svm_bias: object  # the LanguageModel's class_bias (aligned with the SVM's classes)
+    threshold: float = 0.5
+
+    classes_ = np.array(EMOTIONS)
+    routes_only_without_emotion_words = True  # LanguageModel embeds only the texts that can be routed
+
+    def routed(self, embeddings, no_emotion_word) -> np.ndarray:
+        imagery_side = self.domain_model.predict_proba(embeddings)[:, 1] >= self.threshold
+        return imagery_side & np.asarray(no_emotion_word, dtype=bool)
+
+    def predict_proba(self, svm_proba, svm_classes, embeddings, no_emotion_word) -> np.ndarray:
+        """Probabilities with columns in ``EMOTIONS`` order."""
+        from .classifier import apply_class_bias
+
+        out = _aligned(apply_class_bias(np.asarray(svm_proba), self.svm_bias), svm_classes)
+        rows = self.routed(embeddings, no_emotion_word)
+        if rows.any():
+            out[rows] = _aligned(self.embedding_model.predict_proba(embeddings[rows]), self.embedding_model.classes_)
+        return out
+
+
+def fit_domain_model(X_corpus, X_imagery, C: float = 1.0):
+    """Imagery lines (1) against corpus texts (0), classes balanced."""
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.vstack([X_corpus, X_imagery])
+    y = np.concatenate([np.zeros(len(X_corpus), dtype=int), np.ones(len(X_imagery), dtype=int)])
+    return LogisticRegression(C=C, class_weight="balanced", max_iter=2000).fit(X, y)

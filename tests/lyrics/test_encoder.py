@@ -15,7 +15,7 @@ from recommender.lyrics.encoder import DIM, MAX_LINE_CHARS, MAX_LINES, Embedding
 from recommender.lyrics.labels import EMOTIONS
 from recommender.lyrics.lexicon import analyze, get_lexicon
 from recommender.lyrics.segment import tokenize
-from recommender.lyrics.train_encoder import load_imagery
+from recommender.lyrics.train_encoder import IMAGERY_TRAIN_PATH, load_imagery, split_imagery_train
 
 
 class CountingEngine:
@@ -80,6 +80,18 @@ def test_no_imagery_line_is_in_the_training_data(lang):
     assert not [line for line in load_imagery(lang)[0] if leak_key(line) in seen]
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_training_imagery_is_apart_from_the_test_set_and_split_for_dev(lang):
+    lines, labels = load_imagery(lang, IMAGERY_TRAIN_PATH)
+    assert Counter(labels) == {emotion: 60 for emotion in EMOTIONS}
+    assert len(set(map(leak_key, lines))) == len(lines)
+    test_lines = {leak_key(line) for other in ("en", "zh") for line in load_imagery(other)[0]}
+    assert not [line for line in lines if leak_key(line) in test_lines]
+    fit, dev = split_imagery_train(labels)
+    assert not set(fit) & set(dev) and len(fit) + len(dev) == len(lines)
+    assert Counter(np.array(labels)[dev]) == {emotion: 15 for emotion in EMOTIONS}
+
+
 # --- the encoder and its cache -------------------------------------------------------------------------
 
 
@@ -140,6 +152,8 @@ def test_the_card_records_the_encoder_measurements_and_the_head_ships_only_when_
             assert getattr(model.models[lang], "encoder_head", None) is None
             continue
         won = report["dev"]["combined_out_of_fold"]["macro_f1"] >= report["dev"]["svm"]["macro_f1"]
+        if "imagery_dev" in report:  # since the training imagery: it must also win on imagery dev
+            won = won and report["imagery_dev"]["combined"]["macro_f1"] > report["imagery_dev"]["svm"]["macro_f1"]
         assert report["shipped"] is won
         assert (getattr(model.models[lang], "encoder_head", None) is not None) is won
         assert report["imagery"]["svm"]["n"] == 140
@@ -214,3 +228,29 @@ def test_a_missing_wheel_leaves_classification_working(monkeypatch):
         assert emotion == "sad" and 0 < probability <= 1
     finally:
         lyrics_encoder.reset_encoder()
+
+
+def test_the_router_sends_only_imagery_like_lines_without_emotion_words_to_the_embedding_model():
+    from sklearn.linear_model import LogisticRegression
+
+    from recommender.lyrics.classifier import apply_class_bias
+    from recommender.lyrics.encoder_head import ImageryRouter, fit_domain_model
+
+    rng = np.random.default_rng(0)
+    corpus = rng.normal(0, 1, (60, DIM)) - 2.0  # two separable clouds stand for corpus texts and imagery
+    imagery = rng.normal(0, 1, (60, DIM)) + 2.0
+    labels = np.array(EMOTIONS * 9)[:60]
+    embedding_model = LogisticRegression(max_iter=500).fit(np.vstack([corpus, imagery]), np.concatenate([labels, labels]))
+    svm_classes = np.array(EMOTIONS)
+    bias = np.linspace(-0.5, 0.5, len(EMOTIONS))
+    router = ImageryRouter(embedding_model, fit_domain_model(corpus, imagery), bias, threshold=0.5)
+    X = np.vstack([corpus[:3], imagery[:3], imagery[3:5]])
+    no_word = np.array([True] * 6 + [False, False])  # the last two name an emotion: never routed
+    svm_proba = rng.dirichlet(np.ones(len(EMOTIONS)), size=len(X))
+    out = router.predict_proba(svm_proba, svm_classes, X, no_word)
+    assert list(router.routed(X, no_word)) == [False] * 3 + [True] * 3 + [False] * 2
+    kept = [0, 1, 2, 6, 7]
+    assert np.allclose(out[kept], apply_class_bias(svm_proba, bias)[kept], atol=1e-5)
+    in_emotions_order = [embedding_model.classes_.tolist().index(e) for e in EMOTIONS]  # sklearn sorts by name
+    assert np.allclose(out[3:6], embedding_model.predict_proba(X[3:6])[:, in_emotions_order], atol=1e-5)
+    assert np.allclose(out.sum(axis=1), 1.0)
