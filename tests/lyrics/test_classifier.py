@@ -169,3 +169,22 @@ def test_training_end_to_end_on_a_miniature_data_set(tiny_data, tmp_path):
     assert report[report["shipped"]]["test"]["accuracy"] > 0.8
     assert model.classify_many(["so furious and angry"])[0][0] == "angry"
     assert any("shipping" in m for m in messages)
+
+
+def test_the_served_evaluation_scores_every_test_text_and_writes_the_card(tiny_data, tmp_path, capsys):
+    import json
+
+    from recommender.lyrics.data import load_corpus
+    from recommender.lyrics.evaluate import main
+    from recommender.lyrics.train import train
+
+    output = tmp_path / "model.joblib"
+    trained = train(tiny_data, ["en"], c_grid=(1.0,), output=output, log=lambda m: None, use_encoder=False)
+    assert main(["--model", str(output), "--data", str(tiny_data), "--langs", "en", "--write-card"]) == 0
+    served = json.loads(output.with_suffix(".json").read_text(encoding="utf-8"))["languages"]["en"]["served"]
+    test = load_corpus("en", tiny_data).splits["test"]
+    assert served["test"]["n"] == len(test) and served["imagery"]["n"] == 140
+    # No encoder head here, so the served model is the shipped SVM: the same test figures as training's.
+    assert served["encoder_head"] is False
+    assert served["test"]["macro_f1"] == trained.card["languages"]["en"][trained.card["languages"]["en"]["shipped"]]["test"]["macro_f1"]
+    assert "macro-F1" in capsys.readouterr().out
