@@ -143,22 +143,31 @@ class ImageryRouter:
     domain_model: object  # LogisticRegression on the encoder's vectors: 1 = reads like imagery
     svm_bias: object  # the LanguageModel's class_bias (aligned with the SVM's classes)
     threshold: float = 0.5
+    # ... and only where the embedding model is at least this sure of its emotion: a corpus text that
+    # merely reads like imagery gets an unsure answer there, and keeps the SVM's.
+    min_confidence: float = 0.0
 
     classes_ = np.array(EMOTIONS)
     routes_only_without_emotion_words = True  # LanguageModel embeds only the texts that can be routed
 
-    def routed(self, embeddings, no_emotion_word) -> np.ndarray:
-        imagery_side = self.domain_model.predict_proba(embeddings)[:, 1] >= self.threshold
-        return imagery_side & np.asarray(no_emotion_word, dtype=bool)
+    def routed(self, embeddings, no_emotion_word, embedding_proba=None) -> np.ndarray:
+        rows = (self.domain_model.predict_proba(embeddings)[:, 1] >= self.threshold) & np.asarray(no_emotion_word,
+                                                                                                   dtype=bool)
+        gate = getattr(self, "min_confidence", 0.0)  # routers pickled before the gate had none
+        if gate > 0 and rows.any():
+            if embedding_proba is None:
+                embedding_proba = self.embedding_model.predict_proba(embeddings)
+            rows &= embedding_proba.max(axis=1) >= gate
+        return rows
 
     def predict_proba(self, svm_proba, svm_classes, embeddings, no_emotion_word) -> np.ndarray:
         """Probabilities with columns in ``EMOTIONS`` order."""
         from .classifier import apply_class_bias
 
         out = _aligned(apply_class_bias(np.asarray(svm_proba), self.svm_bias), svm_classes)
-        rows = self.routed(embeddings, no_emotion_word)
-        if rows.any():
-            out[rows] = _aligned(self.embedding_model.predict_proba(embeddings[rows]), self.embedding_model.classes_)
+        embedding_proba = _aligned(self.embedding_model.predict_proba(embeddings), self.embedding_model.classes_)
+        rows = self.routed(embeddings, no_emotion_word, embedding_proba)
+        out[rows] = embedding_proba[rows]
         return out
 
 
