@@ -13,16 +13,16 @@ spec.loader.exec_module(import_graph)
 
 MAX_LINES = 350
 # Over the limit today, each waiting on its owner's branch (the emotion and lyrics models are being
-# retrained elsewhere; the catalogue builder is a one-off script). The list may only shrink: an entry
+# retrained elsewhere). The list may only shrink: an entry
 # that fits now fails the test until it is taken off.
 KNOWN_OVERSIZED = {
-    "scripts.build_catalogue",
     "recommender.lyrics.lexicon",
     "recommender.lyrics.classifier",
     "recommender.emotion.faces",
     "crawler.spiders.netease",
 }
-PURE_CORES = ("recommender/emotion", "recommender/lyrics", "recommender/ranking.py", "recommender/scoring.py")
+PURE_CORES = ("recommender/emotion", "recommender/lyrics", "recommender/ranking.py", "recommender/scoring.py",
+              "recommender/catalogue")
 
 
 def test_no_import_cycles_among_project_modules():
