@@ -19,7 +19,6 @@ KNOWN_OVERSIZED = {
     "recommender.lyrics.lexicon",
     "recommender.lyrics.classifier",
     "recommender.emotion.faces",
-    "crawler.spiders.netease",
 }
 PURE_CORES = ("recommender/emotion", "recommender/lyrics", "recommender/ranking.py", "recommender/scoring.py",
               "recommender/catalogue")
