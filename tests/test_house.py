@@ -18,7 +18,6 @@ MAX_LINES = 350
 KNOWN_OVERSIZED = {
     "recommender.lyrics.lexicon",
     "recommender.lyrics.classifier",
-    "recommender.emotion.faces",
 }
 PURE_CORES = ("recommender/emotion", "recommender/lyrics", "recommender/ranking.py", "recommender/scoring.py",
               "recommender/catalogue")
