@@ -173,7 +173,8 @@ def test_the_build_script_and_its_rules_need_only_the_standard_library():
     root = Path(__file__).resolve().parent.parent
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import scripts.build_catalogue; "
             "print(*sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names) - {'__main__'}))")
-    out = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(root)], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(root)],
+                         capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["recommender", "scripts"]
 
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .faces import Face, detect_faces
-from .images import MAX_PIXELS, ImageDecodeError, ImageTooLarge, UnsupportedImageType, check_image, decode_image, probe_image
+from .images import (MAX_PIXELS, ImageDecodeError, ImageTooLarge, UnsupportedImageType, check_image, decode_image,
+                     probe_image)
 from .labels import EMOTIONS, FACE_SIZE
 
 __all__ = [

@@ -13,9 +13,9 @@ import numpy as np
 
 from .class_bias import apply_class_bias
 from .segment import detect_language, normalise, tokenize
-# The shipped model file pickles its SVMs by this module's name (recommender.lyrics.classifier.PlattSVM,
-# ...): they stay importable from here so model files written before svm.py existed still load.
-from .svm import FlatSVM, HierarchicalSVM, Node, PlattSVM  # noqa: F401
+# Model files pickle their classes by this module's name (recommender.lyrics.classifier.PlattSVM,
+# ...): every class that moved to svm.py stays importable here, so files written before it still load.
+from .svm import FlatSVM, HierarchicalSVM, LexiconArgmax, Node, PlattSVM  # noqa: F401
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "song_classifier.joblib"
 

@@ -176,7 +176,7 @@ def test_the_shipped_file_loads_by_the_names_it_was_pickled_under_and_classifies
     assert any(n in ("HierarchicalSVM", "FlatSVM") for _m, n in ours)
     for module, name in ours:
         assert isinstance(getattr(importlib.import_module(module), name), type), (module, name)
-    for name in ("PlattSVM", "Node", "HierarchicalSVM", "FlatSVM"):  # the old home re-exports the moved classes
+    for name in ("PlattSVM", "Node", "HierarchicalSVM", "FlatSVM", "LexiconArgmax"):  # the old home re-exports them
         assert getattr(classifier, name) is getattr(svm, name)
     assert model is not load_model()
     texts = ["我今天非常开心，哈哈哈，太幸福了", "I am so happy, what a wonderful day, I love it", "眼泪流下来，我好伤心，好难过"]
