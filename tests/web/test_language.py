@@ -79,7 +79,7 @@ def test_api_errors_speak_the_readers_language(client):
 def test_a_decoder_reason_stored_in_english_is_shown_in_chinese(client, face_photo):
     # A damaged upload is refused by the view now; a reason the worker's decoder stored (str(exc), in
     # English) is still read in the reader's language.
-    from recommender.emotion.faces import DAMAGED as reason
+    from recommender.emotion.images import DAMAGED as reason
 
     upload = SimpleUploadedFile("selfie.jpg", face_photo, "image/jpeg")
     url = client.post(reverse("api:recognitions"), {"image": upload}, **ZH).json()["url"]
