@@ -224,9 +224,9 @@ def recognize_cpu_ms() -> float:
 
 
 def gunicorn_args(port: int, web_workers: int, web_threads: int) -> list[str]:
+    # The rest (gthread, preloaded, recycled every ~1000 requests) from gunicorn.conf.py, as `make serve`.
     return [sys.executable, "-m", "gunicorn", "webapp.wsgi:application", "--bind", f"127.0.0.1:{port}",
-            "--workers", str(web_workers), "--threads", str(web_threads), "--worker-class", "gthread",
-            "--timeout", "60"]
+            "--workers", str(web_workers), "--threads", str(web_threads)]
 
 
 def celery_args(n: int) -> list[str]:
