@@ -1,9 +1,10 @@
 """CPU time of the processes a load run involves, from /proc (Linux): user + system seconds.
 
 A Tally snapshots the chosen processes when it starts and counts, at the end, what each spent since
-(a process started meanwhile counts from zero). A process that ended before the end is not counted:
-the stack's processes live through the run; PostgreSQL backends live as long as their connection
-(CONN_MAX_AGE), so a backend closed mid-run is a small undercount.
+(a process started meanwhile counts from zero), with what its reaped children spent: a gunicorn
+worker recycled mid-run counts through its master. A PostgreSQL backend that ended before the end is
+not counted (its parent, the postmaster, is not selected); backends live as long as their
+connection (CONN_MAX_AGE), so that is a small undercount.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ def _processes():
             continue  # ended meanwhile
         comm = text[text.index("(") + 1:text.rindex(")")]
         fields = text.rsplit(")", 1)[1].split()
-        yield int(stat.parent.name), int(fields[2]), comm, cmdline, (int(fields[11]) + int(fields[12])) / TICKS
+        # utime + stime, and cutime + cstime: the children it has reaped (a recycled gunicorn worker's
+        # CPU moves to the master when it ends), so a process that ended mid-run still counts.
+        yield int(stat.parent.name), int(fields[2]), comm, cmdline, sum(map(int, fields[11:15])) / TICKS
 
 
 def in_groups(groups: set[int]):
