@@ -81,6 +81,8 @@ class Listener:
     def __init__(self, client):
         self.client = client
         self.subscribed = threading.Event()
+        self.started = threading.Event()  # subscribed at least once (set for good)
+        self.created = time.monotonic()
         self._waiting: dict[str, set[threading.Event]] = {}
         self._lock = threading.Lock()
         threading.Thread(target=self._run, name="mien-long-poll-listener", daemon=True).start()
@@ -108,6 +110,7 @@ class Listener:
             event.set()
 
     def _run(self) -> None:
+        failing = False
         while True:
             pubsub = None
             try:
@@ -118,12 +121,16 @@ class Listener:
                     message = pubsub.get_message(timeout=timeout)
                     if not self.subscribed.is_set():
                         self.subscribed.set()
+                        self.started.set()
+                        failing = False
                         timeout = 5.0
                     if message is not None and message.get("type") == "pmessage":
                         self._wake(message["channel"])
             except Exception:  # noqa: BLE001 - waiters fall back to the database re-reads meanwhile
+                if not failing:  # once an outage, not every retry
+                    log.warning("long-poll listener lost Redis; reconnecting", exc_info=True)
+                failing = True
                 self.subscribed.clear()
-                log.warning("long-poll listener lost Redis; reconnecting", exc_info=True)
                 time.sleep(RECHECK_SECONDS)
             finally:
                 if pubsub is not None:
@@ -177,8 +184,8 @@ def listening(recognition_id):
     if listener is None:
         yield Waiter(None)
         return
-    if not listener.subscribed.is_set():  # this process's first long-poll
-        listener.subscribed.wait(LISTENER_START_SECONDS)
+    if not listener.started.is_set():  # the process's first long-polls: give it a moment to subscribe
+        listener.started.wait(max(0.0, listener.created + LISTENER_START_SECONDS - time.monotonic()))
     key = str(recognition_id)
     event = listener.add(key)
     try:

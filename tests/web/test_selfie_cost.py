@@ -174,3 +174,18 @@ def test_an_in_process_task_leaves_the_callers_connection_alone():
     finally:
         connection.close_if_unusable_or_obsolete = original
     assert not touched.is_set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_unreachable_a_finished_recognition_is_answered_at_once(client, owner, settings):
+    from tests.web.test_recognition_faults import closed_redis_url
+
+    settings.REDIS_URL = closed_redis_url()  # the listener cannot subscribe: it keeps retrying
+    client.force_login(owner)
+    done = Recognition.objects.create(user=owner, status="done", emotion="happy")
+    url = reverse("api:recognition", args=[done.id]) + "?wait=10"
+    client.get(url)  # the process's first long-poll may give the listener its moment
+    started = time.monotonic()
+    for _ in range(3):
+        assert client.get(url).json()["status"] == "done"
+    assert time.monotonic() - started < 1.5  # no per-request wait for a subscription that never comes
