@@ -370,7 +370,8 @@ def summary(result: dict) -> str:
             f"p95 {result['round_trip_p95_s']} s, {result['failed']} failed, {result['http_errors']} HTTP errors, "
             f"every submitted finished: {result['every_submitted_finished']}; CPU ms per recognition: "
             f"web {result['web_cpu_ms_per_recognition']} + workers {result['worker_cpu_ms_per_recognition']}, "
-            f"PostgreSQL {result['postgres_cpu_ms_per_recognition']}, Redis {result['redis_server_cpu_ms_per_recognition']}"
+            f"PostgreSQL {result['postgres_cpu_ms_per_recognition']}, "
+            f"Redis {result['redis_server_cpu_ms_per_recognition']}"
             f" (whole server), load generator {result['load_generator_cpu_ms_per_recognition']}; "
             f"load average {result['load_average_before_1m']} -> {result['load_average_after_1m']}")
 

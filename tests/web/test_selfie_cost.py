@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from recommender.models import Favourite, Recognition, TypicalSong
 from tests.integration.workers import REDIS_URL
-from tests.web.test_long_poll import finish_later, shared_redis  # noqa: F401 - a fixture
+from tests.web.test_long_poll import finish_later
+from tests.web.test_long_poll import shared_redis as redis_for_long_polls  # noqa: F401 - a fixture
 from tests.web.test_recognition_faults import run_task
 from webapp import recognition_wait
 
@@ -90,7 +91,7 @@ def test_answering_a_finished_recognition_reads_its_row_once_with_the_correction
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_long_poll_reads_the_row_once_more_when_woken(client, owner, settings, shared_redis, monkeypatch):  # noqa: F811
+def test_a_long_poll_reads_the_row_once_more_when_woken(client, owner, settings, redis_for_long_polls, monkeypatch):
     settings.REDIS_URL = REDIS_URL
     monkeypatch.setattr(recognition_wait, "RECHECK_SECONDS", 60.0)  # only the announcement wakes it
     client.force_login(owner)
@@ -104,15 +105,18 @@ def test_a_long_poll_reads_the_row_once_more_when_woken(client, owner, settings,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_web_process_subscribes_once_not_once_a_request(client, owner, settings, shared_redis, monkeypatch):  # noqa: F811
+def test_a_web_process_subscribes_once_not_once_a_request(client, owner, settings, redis_for_long_polls, monkeypatch):
     import redis.client
 
     settings.REDIS_URL = REDIS_URL
     calls = []
     for name in ("subscribe", "psubscribe"):
         real = getattr(redis.client.PubSub, name)
-        monkeypatch.setattr(redis.client.PubSub, name,
-                            lambda self, *a, _real=real, _name=name, **k: (calls.append(_name), _real(self, *a, **k))[1])
+        def counted(self, *args, _real=real, _name=name, **kwargs):
+            calls.append(_name)
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(redis.client.PubSub, name, counted)
     client.force_login(owner)
     for _ in range(3):
         pending = Recognition.objects.create(user=owner)
@@ -123,7 +127,7 @@ def test_a_web_process_subscribes_once_not_once_a_request(client, owner, setting
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_still_answers_while_the_listener_is_not_subscribed(client, owner, settings, shared_redis, monkeypatch):  # noqa: F811
+def test_it_still_answers_when_announcements_are_lost(client, owner, settings, redis_for_long_polls, monkeypatch):
     settings.REDIS_URL = REDIS_URL
     monkeypatch.setattr(recognition_wait, "RECHECK_SECONDS", 0.2)
     listener = recognition_wait._listener()
