@@ -17,8 +17,9 @@ TRAIN_ENV := $(if $(JEMALLOC),LD_PRELOAD=$(JEMALLOC))
 
 # `make serve` is the production web process: settings from the environment (DEBUG off unless set;
 # SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL required), static files collected, migrations applied,
-# then gunicorn. WEB_CONCURRENCY sets the worker count (gunicorn reads it).
-GUNICORN_ARGS ?= --bind $(HOST):$(PORT) --timeout 30 --graceful-timeout 20 --max-requests 1000 --max-requests-jitter 100 --access-logfile -
+# then gunicorn with gunicorn.conf.py (threaded workers for the long-poll, preloaded, recycled every
+# ~1000 requests). WEB_CONCURRENCY sets the worker count, WEB_THREADS the threads of each.
+GUNICORN_ARGS ?= --bind $(HOST):$(PORT) --access-logfile -
 
 .PHONY: serve run admin messages i18n-tools test worker background-worker beat bench train train-lyrics label evaluate crawl catalogue migrate install install-dev services browser clean
 

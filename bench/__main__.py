@@ -24,7 +24,8 @@ BENCHES = {
 
 
 def run_one(name: str) -> dict:
-    return run_child(f"import json; from bench.bench_{name} import run; print('RESULT ' + json.dumps(run()))")
+    return run_child(f"import json; from bench.bench_{name} import run; print('RESULT ' + json.dumps(run()))",
+                     show_stderr=name == "load")  # a minute or more: say how it goes
 
 
 def main():

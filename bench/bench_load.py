@@ -6,11 +6,15 @@ the run waits (at most DRAIN seconds) for what is still pending. Records through
 round trip, the error rate, HTTP requests per finished recognition, whether every submitted
 recognition finished (none left pending in the database), and how the throughput compares with the
 single-process bound: cores / CPU seconds of one recognize() (measured in a fresh process in the
-same run), so the figure means something on another machine. It also sums the CPU time that the
-gunicorn and Celery process trees spent during the run (PostgreSQL and Redis not included).
-Everything runs on a database of its own (created, migrated, catalogue imported) and Redis db 9,
-and is torn down at the end. The machine's load average before and after is recorded: on a shared
-machine the figures are a floor.
+same run), so the figure means something on another machine. It also counts the CPU time spent
+during the run per finished recognition by each party (bench/load_cpu.py): the gunicorn and Celery
+process trees, the PostgreSQL backends of the run's database, the Redis server (the whole server:
+shared with whatever else uses it) and the load generator itself (this process: the clients share
+the cores with the stack). CPU time is far less sensitive to a busy machine than throughput.
+Everything runs on a database and a Redis db of its own (MIEN_LOAD_DATABASE_URL, MIEN_LOAD_REDIS_URL;
+created, migrated, catalogue imported; dropped and flushed at the end, so they must not be the
+ones the app or the tests use). The machine's load average before and after is recorded: on a
+shared machine the figures are a floor. Progress goes to stderr; the last line is a summary.
 
     python -c "from bench.bench_load import run; print(run())"
 """
@@ -28,12 +32,27 @@ import threading
 import time
 from pathlib import Path
 
+from bench import load_cpu
+
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE_URL = os.environ.get("MIEN_LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mien_load")
 REDIS_URL = os.environ.get("MIEN_LOAD_REDIS_URL", "redis://127.0.0.1:6379/9")
 WAIT_SECONDS = 10  # the long-poll, as static/js/camera.js
 REQUEST_TIMEOUT = 30
 START_TIMEOUT = 180
+
+
+def check_urls_are_its_own() -> None:
+    """The run drops its database and flushes its Redis db: refuse ones the app or the tests use."""
+    others = {os.environ.get(name) for name in ("DATABASE_URL", "REDIS_URL", "MIEN_TEST_REDIS_URL")} - {None, ""}
+    for url in (DATABASE_URL, REDIS_URL):
+        if url in others:
+            raise RuntimeError(f"{url} is also the app's or the tests' URL: set MIEN_LOAD_DATABASE_URL and "
+                               "MIEN_LOAD_REDIS_URL to a database and a Redis db of the load run's own")
+
+
+def progress(message: str) -> None:
+    print(f"[bench_load {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def free_port() -> int:
@@ -194,20 +213,6 @@ def database_statuses(env: dict) -> dict[str, int]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def group_cpu_seconds(groups: set[int]) -> float:
-    """CPU seconds (user + system) used so far by the live processes of these process groups."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended meanwhile
-        if int(fields[2]) in groups:  # pgrp
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
-
-
 def recognize_cpu_ms() -> float:
     """Median CPU ms of one recognize() of the load's photo, in a fresh one-thread process."""
     from bench.common import run_child
@@ -218,26 +223,43 @@ def recognize_cpu_ms() -> float:
     return float(run_child(code, env=dict(os.environ, MIEN_TF_THREADS="1")))
 
 
+def gunicorn_args(port: int, web_workers: int, web_threads: int) -> list[str]:
+    # The rest (gthread, preloaded, recycled every ~1000 requests) from gunicorn.conf.py, as `make serve`.
+    return [sys.executable, "-m", "gunicorn", "webapp.wsgi:application", "--bind", f"127.0.0.1:{port}",
+            "--workers", str(web_workers), "--threads", str(web_threads)]
+
+
+def celery_args(n: int) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "webapp", "worker", "--concurrency=1", "--pool=prefork",
+            "--loglevel=INFO", "--without-gossip", "--without-mingle", "-n", f"load{n}@%h"]
+
+
+def crowd_progress(crowd: list[Client], started: float, stop: threading.Event, every: float = 10.0) -> None:
+    while not stop.wait(every):
+        done = sum(c.done for c in crowd)
+        progress(f"{time.monotonic() - started:5.0f} s: {done} done, {sum(c.failed for c in crowd)} failed, "
+                 f"{sum(c.http_errors for c in crowd)} HTTP errors")
+
+
 def run(clients: int = 20, duration: float = 60.0, drain: float = 120.0, web_workers: int = 2,
         web_threads: int = 16, celery_workers: int = 2) -> dict:
     """web_threads: a waiting long-poll holds a thread, so workers x threads must exceed clients."""
+    check_urls_are_its_own()
     env = environment()
+    progress("measuring recognize() alone in a fresh process")
     cpu_ms = recognize_cpu_ms()
     load_before = os.getloadavg()
     processes: list[subprocess.Popen] = []
     logs = Path(tempfile.mkdtemp(prefix="mien-load-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    progress(f"creating {DATABASE_URL.rsplit('/', 1)[1]} (migrate, catalogue); Redis {REDIS_URL}")
     flush_redis()
     create_database(env)
     try:
-        processes.append(start([sys.executable, "-m", "gunicorn", "webapp.wsgi:application", "--bind",
-                                f"127.0.0.1:{port}", "--workers", str(web_workers), "--threads", str(web_threads),
-                                "--worker-class", "gthread", "--timeout", "60"], env, logs / "gunicorn.log"))
+        processes.append(start(gunicorn_args(port, web_workers, web_threads), env, logs / "gunicorn.log"))
         for n in range(celery_workers):
-            processes.append(start([sys.executable, "-m", "celery", "-A", "webapp", "worker", "--concurrency=1",
-                                    "--pool=prefork", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-                                    "-n", f"load{n}@%h"], env, logs / f"celery{n}.log"))
+            processes.append(start(celery_args(n), env, logs / f"celery{n}.log"))
         import requests
 
         def web_up():
@@ -259,19 +281,27 @@ def run(clients: int = 20, duration: float = 60.0, drain: float = 120.0, web_wor
         for client in warm:
             client.join()
         if sum(c.done for c in warm) != celery_workers:
-            raise RuntimeError(f"warm-up snapshots did not finish: {[c.error_kinds for c in warm]}")
+            raise RuntimeError(f"warm-up snapshots did not finish: {[c.error_kinds for c in warm]} (logs in {logs})")
         warm_ids = {i for c in warm for i in c.accepted}
 
-        groups = {process.pid for process in processes}  # each started in a session of its own
-        cpu_before = group_cpu_seconds(groups)
+        web_group, worker_groups = {processes[0].pid}, {p.pid for p in processes[1:]}  # each a session of its own
+        tally = load_cpu.Tally({"web": load_cpu.in_groups(web_group), "workers": load_cpu.in_groups(worker_groups),
+                                "postgres": load_cpu.postgres_backends(DATABASE_URL.rsplit("/", 1)[1]),
+                                "redis": load_cpu.named("redis-server")})
+        generator_before = time.process_time()  # this process: the clients' threads
+        progress(f"{clients} clients for {duration:.0f} s (then at most {drain:.0f} s for the last answers)")
         started = time.monotonic()
         crowd = [Client(base, image, started + duration, started + duration + drain) for _ in range(clients)]
+        ticking = threading.Event()
+        threading.Thread(target=crowd_progress, args=(crowd, started, ticking), daemon=True).start()
         for client in crowd:
             client.start()
         for client in crowd:
             client.join()
+        ticking.set()
         elapsed = time.monotonic() - started
-        stack_cpu = group_cpu_seconds(groups) - cpu_before
+        cpu = tally.seconds()
+        cpu["load_generator"] = time.process_time() - generator_before
         load_after = os.getloadavg()
         statuses = database_statuses(env)
     finally:
@@ -293,7 +323,11 @@ def run(clients: int = 20, duration: float = 60.0, drain: float = 120.0, web_wor
     in_database = sum(statuses.values()) - len(warm_ids)
     throughput = done / elapsed
     bound = (os.cpu_count() or 1) / (cpu_ms / 1000)
-    return {
+
+    def per_recognition(seconds: float) -> float | None:
+        return round(seconds / done * 1000, 1) if done else None
+
+    result = {
         "clients": clients,
         "duration_s": duration,
         "web": f"gunicorn {web_workers} workers x {web_threads} threads",
@@ -310,7 +344,12 @@ def run(clients: int = 20, duration: float = 60.0, drain: float = 120.0, web_wor
         "recognize_cpu_ms_one_thread": round(cpu_ms, 2),
         "single_process_bound_per_s": round(bound, 1),
         "throughput_over_bound": round(throughput / bound, 3),
-        "web_and_worker_cpu_ms_per_recognition": round(stack_cpu / done * 1000, 1) if done else None,
+        "web_and_worker_cpu_ms_per_recognition": per_recognition(cpu["web"] + cpu["workers"]),
+        "web_cpu_ms_per_recognition": per_recognition(cpu["web"]),
+        "worker_cpu_ms_per_recognition": per_recognition(cpu["workers"]),
+        "postgres_cpu_ms_per_recognition": per_recognition(cpu["postgres"]),
+        "redis_server_cpu_ms_per_recognition": per_recognition(cpu["redis"]),
+        "load_generator_cpu_ms_per_recognition": per_recognition(cpu["load_generator"]),
         "cores": os.cpu_count(),
         "round_trip_median_s": round(statistics.median(trips), 2) if trips else None,
         "round_trip_p95_s": round(percentile(trips, 95), 2) if trips else None,
@@ -322,6 +361,19 @@ def run(clients: int = 20, duration: float = 60.0, drain: float = 120.0, web_wor
         "load_average_before_1m": round(load_before[0], 2),
         "load_average_after_1m": round(load_after[0], 2),
     }
+    progress(summary(result))
+    return result
+
+
+def summary(result: dict) -> str:
+    return (f"{result['throughput_per_s']} recognitions/s, round trip median {result['round_trip_median_s']} s "
+            f"p95 {result['round_trip_p95_s']} s, {result['failed']} failed, {result['http_errors']} HTTP errors, "
+            f"every submitted finished: {result['every_submitted_finished']}; CPU ms per recognition: "
+            f"web {result['web_cpu_ms_per_recognition']} + workers {result['worker_cpu_ms_per_recognition']}, "
+            f"PostgreSQL {result['postgres_cpu_ms_per_recognition']}, "
+            f"Redis {result['redis_server_cpu_ms_per_recognition']}"
+            f" (whole server), load generator {result['load_generator_cpu_ms_per_recognition']}; "
+            f"load average {result['load_average_before_1m']} -> {result['load_average_after_1m']}")
 
 
 if __name__ == "__main__":

@@ -35,10 +35,12 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
-def run_child(code: str, env: dict | None = None) -> object:
+def run_child(code: str, env: dict | None = None, show_stderr: bool = False) -> object:
     """Run ``code`` in a fresh Python process (TF thread and allocator settings are fixed at
-    start-up) from the project root; return the JSON it prints on its ``RESULT `` line."""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+    start-up) from the project root; return the JSON it prints on its ``RESULT `` line. With
+    show_stderr the child's stderr (a long benchmark's progress) goes to ours."""
+    out = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                         stderr=None if show_stderr else subprocess.PIPE, text=True, check=True, env=env,
                          cwd=Path(__file__).resolve().parents[1]).stdout
     return json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
 

@@ -5,30 +5,24 @@
 * Jamendo's genres, instruments and mood vartags map to the same slugs where the meaning is the
   same (``happy`` -> ``cheerful``, ``piano`` -> ``keyboard``); other genres and instruments, and the
   MTG-Jamendo mood/theme names, become new slugs of their kind.
-* Emotions come from the bundled catalogue's own NetEase rules (scripts/build_catalogue.py, loaded
-  from its file; it is standard-library only), with the catalogue's formula: a rule that fires on a
-  share s of a song's playlists gives ``weight * (0.5 + 0.5 * s)``, strongest rule per emotion,
-  below ``MIN_CONF`` dropped. Jamendo tracks go through the same rules via the NetEase token of each
-  slug, as a single "playlist". Without the script, songs are ingested without emotions.
+* Emotions come from the bundled catalogue's own NetEase rules (recommender/catalogue/rules.py, the
+  standard-library module the catalogue was built with), with the catalogue's formula: a rule that
+  fires on a share s of a song's playlists gives ``weight * (0.5 + 0.5 * s)``, strongest rule per
+  emotion, below ``MIN_CONF`` dropped. Jamendo tracks go through the same rules via the NetEase token
+  of each slug, as a single "playlist".
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import logging
 import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-import recommender
+from recommender.catalogue import rules
 
-log = logging.getLogger(__name__)
-
-REPO = Path(recommender.__file__).resolve().parent.parent
-TAGS_PATH = REPO / "recommender" / "catalogue" / "tags.json"
-CATALOGUE_SCRIPT = REPO / "scripts" / "build_catalogue.py"
+TAGS_PATH = Path(rules.__file__).resolve().parent / "tags.json"  # written by scripts/build_catalogue.py
 
 # Jamendo tokens (lower case, spaces and dashes removed) whose meaning is an existing slug.
 JAMENDO_SYNONYMS = {
@@ -70,20 +64,6 @@ def slug_netease_tokens() -> dict[str, str]:
     return {slug: token for token, slug in netease_slugs().items()}
 
 
-@lru_cache(maxsize=1)
-def catalogue_rules():
-    """The bundled catalogue's rule module, or None when it cannot be loaded cleanly."""
-    try:
-        spec = importlib.util.spec_from_file_location("mien_build_catalogue", CATALOGUE_SCRIPT)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        module.NETEASE_RULES, module.rule_fires, module.MIN_CONF, module.round_conf  # noqa: B018
-    except Exception as exc:  # noqa: BLE001 - any failure means "no rules", said once
-        log.warning("catalogue emotion rules unavailable (%s): crawled songs get no emotions from tags", exc)
-        return None
-    return module
-
-
 def netease_tags(playlists: list[list[str]]) -> tuple[list[str], list[str]]:
     """(slugs, unknown tokens) for the tag tokens of a song's playlists."""
     mapping = netease_slugs()
@@ -93,20 +73,13 @@ def netease_tags(playlists: list[list[str]]) -> tuple[list[str], list[str]]:
 
 def emotions_from_token_sets(token_sets: list[list[str]]) -> dict[str, float]:
     """The catalogue's NetEase rules over a song's playlists (each a list of NetEase tokens)."""
-    rules = catalogue_rules()
-    if rules is None or not token_sets:
+    if not token_sets:
         return {}
     hits: dict[int, int] = {}
     for tokens in token_sets:
-        tokens = sorted(set(tokens))
-        for k, (required, _weights, _why) in enumerate(rules.NETEASE_RULES):
-            if rules.rule_fires(required, tokens):
-                hits[k] = hits.get(k, 0) + 1
-    emotions: dict[str, float] = {}
-    for k, n in hits.items():
-        share = n / len(token_sets)
-        for emotion, weight in rules.NETEASE_RULES[k][1].items():
-            emotions[emotion] = max(emotions.get(emotion, 0.0), weight * (0.5 + 0.5 * share))
+        for k in rules.fired_rules(sorted(set(tokens))):
+            hits[k] = hits.get(k, 0) + 1
+    emotions = rules.netease_emotions(hits, len(token_sets))
     return {e: rules.round_conf(c) for e, c in sorted(emotions.items()) if c >= rules.MIN_CONF}
 
 

@@ -1,9 +1,9 @@
-"""Why a catalogue label is what it is: the rule of scripts/build_catalogue.py and the song's tags
-that produced it, for the curators' review queue.
+"""Why a catalogue label is what it is: the rule of recommender/catalogue/rules.py and the song's
+tags that produced it, for the curators' review queue.
 
 The catalogue keeps a song's labels and tags, not the playlists or valence/arousal values they came
 from, so the rule is found again from what was kept: ``rules.json`` (written by the build script
-from its rule tables) says which tags make each rule fire and how a confidence follows from it.
+from ``rules.rules_table()``) says which tags make each rule fire and how a confidence follows from it.
 
 - NetEase: a rule fires on a playlist whose tags hold all its tokens; the song's confidence is
   ``weight * (0.5 + 0.5 * share)``, the best over the rules that fired, where share is the fraction

@@ -256,11 +256,12 @@ def recent_songs(recognition: Recognition, playlists: int = FRESH_PLAYLISTS) -> 
     return songs
 
 
-def playlist_for_recognition(recognition: Recognition, corrected_emotion: str | None = None) -> None:
-    """Fill a recognition's songs and strategy: the person's strategy, blending when the face is
-    uncertain (not after a correction: the person said how they feel), fresh songs first."""
+def playlist_for_recognition(recognition: Recognition,
+                             corrected_emotion: str | None = None) -> tuple[list[dict], str]:
+    """A recognition's playlist and the strategy that made it: the person's strategy, blending when
+    the face is uncertain (not after a correction: the person said how they feel), fresh songs first.
+    The caller stores them (``songs``, ``strategy``) with the rest of its write."""
     user = recognition.user
     emotion = corrected_emotion or recognition.emotion
     probabilities = None if corrected_emotion else recognition.probabilities
-    recognition.songs, recognition.strategy = build_playlist(
-        user, emotion, probabilities, MoodSetting.strategy_for(user), recent_songs(recognition))
+    return build_playlist(user, emotion, probabilities, MoodSetting.strategy_for(user), recent_songs(recognition))

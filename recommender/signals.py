@@ -1,7 +1,7 @@
 """Any change to songs, their tags or labels makes every process rebuild its library index; a
 stored playlist, and the playlist a person corrects, are kept as rows the review queue counts."""
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
@@ -23,6 +23,23 @@ def playlist_song_ids(picks) -> set[int]:
     """The ids of the songs in a stored playlist ([{id, score, why}]) that are still in the library."""
     ids = {pick.get("id") for pick in picks or () if isinstance(pick, dict) and isinstance(pick.get("id"), int)}
     return set(Song.objects.filter(id__in=ids).values_list("id", flat=True)) if ids else set()
+
+
+def add_playlist_songs(recognition_id, picks) -> None:
+    """The rows of a playlist stored with a queryset update (the worker's conditional write, which
+    sends no post_save), in one query: only songs still in the library, as ``playlist_song_ids``.
+    For a recognition that has none yet."""
+    ids = sorted({pick.get("id") for pick in picks or ()
+                  if isinstance(pick, dict) and isinstance(pick.get("id"), int)})
+    if not ids:
+        return
+    through = Recognition.playlist_songs.through._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(through.get_field(name).column) for name in ("recognition", "song"))
+    sql = (f"INSERT INTO {quote(through.db_table)} ({columns}) SELECT %s, {quote('id')} "
+           f"FROM {quote(Song._meta.db_table)} WHERE {quote('id')} IN ({', '.join(['%s'] * len(ids))})")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Recognition._meta.pk.get_db_prep_value(recognition_id, connection), *ids])
 
 
 @receiver(post_save, sender=Recognition)

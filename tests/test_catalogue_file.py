@@ -140,14 +140,51 @@ def test_sorted_deterministic_order(songs):
     assert [key(s) for s in songs] == sorted(key(s) for s in songs)
 
 
-def test_the_rules_file_is_the_build_scripts_rules():
-    """rules.json (read by the review queue to explain catalogue labels) is what the script writes."""
-    import importlib.util
+def test_the_rules_file_is_the_catalogue_rules():
+    """rules.json (read by the review queue to explain catalogue labels) is what the rules module says."""
+    from recommender.catalogue import rules
 
-    script = Path(__file__).resolve().parent.parent / "scripts" / "build_catalogue.py"
-    spec = importlib.util.spec_from_file_location("build_catalogue", script)
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
     written = json.loads((CATALOGUE / "rules.json").read_text(encoding="utf-8"))
-    assert written == json.loads(json.dumps(build.rules_table()))
-    assert len(written["netease"]) == len(build.NETEASE_RULES) and len(written["sectors"]) == len(build.VA_SECTORS)
+    assert written == json.loads(json.dumps(rules.rules_table()))
+    assert len(written["netease"]) == len(rules.NETEASE_RULES) and len(written["sectors"]) == len(rules.VA_SECTORS)
+
+
+def test_the_tags_file_holds_every_netease_token_of_the_tag_rules(tags):
+    from recommender.catalogue.tags import NETEASE_TAGS, VOCAB
+
+    assert set(tags) == set(VOCAB)
+    for token, slug in NETEASE_TAGS.items():
+        assert f"netease:{token}" in tags[slug]["from"]
+
+
+def test_the_catalogue_rules_use_the_emotion_cores_names():
+    from recommender.catalogue.rules import EMOTIONS as RULE_EMOTIONS
+    from recommender.emotion.labels import EMOTIONS as FACE_EMOTIONS
+
+    assert RULE_EMOTIONS == EMOTIONS == tuple(FACE_EMOTIONS)
+
+
+def test_the_build_script_and_its_rules_need_only_the_standard_library():
+    """scripts/build_catalogue.py runs in a bare Python (-S: no site-packages at all): it and everything it
+    imports are stdlib or the project's standard-library modules (recommender/catalogue/, scripts/)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import scripts.build_catalogue; "
+            "print(*sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names) - {'__main__'}))")
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(root)],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["recommender", "scripts"]
+
+
+def test_the_crawler_labels_playlists_with_the_catalogue_rules():
+    """weight * (0.5 + 0.5 * share), the strongest rule per emotion, below MIN_CONF dropped; a rule's
+    "without" tags stop it on that playlist (rock + cheerful is not angry rock)."""
+    from crawler.vocabulary import emotions_from_slugs, emotions_from_token_sets
+
+    assert emotions_from_token_sets([["快乐"], ["伤感", "孤独"]]) == {"happy": 0.75, "sad": 0.75}
+    assert emotions_from_token_sets([["摇滚"], ["摇滚", "快乐"]]) == {"angry": 0.375, "happy": 0.75}
+    assert emotions_from_token_sets([["怀旧"], ["华语"], ["华语"], ["华语"]]) == {}  # 0.3 * 0.625 < 0.2
+    assert emotions_from_token_sets([]) == {}
+    assert emotions_from_slugs(["metal", "chinese"]) == {"angry": 1.0, "disgust": 0.6}

@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import task_postrun, task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
@@ -19,3 +19,16 @@ def load_emotion_model(**_):
     from recommender.emotion.predictor import get_predictor
 
     get_predictor()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def recycle_database_connections(task=None, **_):
+    """Between tasks, as Django does between requests: drop a connection that broke or passed
+    CONN_MAX_AGE (settings.CELERY_DB_REUSE_MAX keeps the rest). Not for an in-process (eager) task:
+    it runs inside the caller's request or transaction."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -6,6 +6,7 @@ import logging
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -57,25 +58,38 @@ class RequestSizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        refusal = self.refusal(request)
+        if refusal is None:
+            return self.get_response(request)
+        message, params, status = refusal
+        # This runs before LocaleMiddleware, so the active language is whatever the worker thread's
+        # previous request left: the refusal is said in this request's own (cookie, then browser).
+        language = translation.get_language_from_request(request)
+        with translation.override(language):
+            message = _(message) % params
+        # The body is left unread; the server closes or drains the connection (WSGI leaves
+        # Connection, a hop-by-hop header, to the server).
+        if wants_json(request):
+            response = JsonResponse({"error": message}, status=status)
+        else:
+            response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+        response["Content-Language"] = language
+        return response
+
+    @staticmethod
+    def refusal(request):
+        """None, or why this request is refused: (message id, its parameters, status)."""
         limit = settings.MIEN_MAX_REQUEST_BYTES
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return self.refuse(request, _("The Content-Length header is not a number."), 400)
+            return gettext_noop("The Content-Length header is not a number."), {}, 400
         if declared > limit:
-            return self.refuse(request, _("The request is too large: the limit is %(mb)s MB.")
-                               % {"mb": round(limit / (1024 * 1024), 1)}, 413)
+            return (gettext_noop("The request is too large: the limit is %(mb)s MB."),
+                    {"mb": round(limit / (1024 * 1024), 1)}, 413)
         if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
-            return self.refuse(request, _("Send the request with a Content-Length, not in chunks."), 411)
-        return self.get_response(request)
-
-    @staticmethod
-    def refuse(request, message: str, status: int):
-        # The body is left unread; the server closes or drains the connection (WSGI leaves
-        # Connection, a hop-by-hop header, to the server).
-        if wants_json(request):
-            return JsonResponse({"error": message}, status=status)
-        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+            return gettext_noop("Send the request with a Content-Length, not in chunks."), {}, 411
+        return None
 
 
 # Said when a view under /api/ ended in a non-JSON error page (405, a CSRF refusal, DEBUG pages).

@@ -5,30 +5,45 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from recommender.models import EMOTION_LABELS, HiddenSong, Recognition, RecognitionCorrection, Song
+from recommender.attribution import licence_name
+from recommender.models import EMOTION_LABELS, HiddenSong, Recognition, RecognitionCorrection, Song, Tag
+
+
+SONG_FIELDS = ("id", "title", "artist", "url", "embed_url", "audio_url", "album", "license_url")
+
+
+def playlist_songs(song_ids) -> dict[int, dict]:
+    """id -> the song's shown fields and its tags ({slug: name in the reader's language}), read as
+    plain rows in two queries (no model instances: this runs on every answered long-poll)."""
+    songs = {row["id"]: dict(row, tags={}) for row in Song.objects.filter(id__in=song_ids).values(*SONG_FIELDS)}
+    for song_id, name, name_en, name_zh in Song.tags.through.objects.filter(song_id__in=songs).values_list(
+            "song_id", "tag__name", "tag__name_en", "tag__name_zh"):
+        songs[song_id]["tags"][name] = Tag.display_name_of(name, name_en, name_zh)
+    return songs
 
 
 def recognition_json(recognition: Recognition) -> dict:
     songs = []
     if recognition.songs:
         named = {s for pick in recognition.songs for key in REASON_SONGS for s in pick.get(key, ())}
-        by_id = Song.objects.prefetch_related("tags").in_bulk({s["id"] for s in recognition.songs} | named)
+        by_id = playlist_songs({s["id"] for s in recognition.songs} | named)
         # "Not for me" holds for past playlists too, when they are reopened.
         hidden = set(HiddenSong.objects.filter(user_id=recognition.user_id).values_list("song_id", flat=True)
                      ) if recognition.user_id else set()
         for pick in recognition.songs:
             song = by_id.get(pick["id"])
-            if song is None or song.id in hidden:  # removed from the library since, or hidden
+            if song is None or song["id"] in hidden:  # removed from the library since, or hidden
                 continue
-            names = {t.name: t.display_name for t in song.tags.all()}
+            names = song["tags"]
             songs.append({
-                "id": song.id, "title": song.title, "artist": song.artist, "score": pick["score"],
+                "id": song["id"], "title": song["title"], "artist": song["artist"], "score": pick["score"],
                 "tags": sorted(names.values()), "why": [names.get(t, t) for t in pick["why"]],
                 "reasons": song_reasons(pick, by_id), "mood": pick.get("mood"),
                 "mood_label": str(EMOTION_LABELS[pick["mood"]]) if pick.get("mood") in EMOTION_LABELS else None,
-                "url": song.url, "embed_url": song.embed_url, "audio_url": song.audio_url,
+                "url": song["url"], "embed_url": song["embed_url"], "audio_url": song["audio_url"],
                 # Attribution: a Creative Commons song is shown with its artist and licence where it plays.
-                "album": song.album, "license_url": song.license_url, "license_name": song.license_name,
+                "album": song["album"], "license_url": song["license_url"],
+                "license_name": licence_name(song["license_url"]),
             })
     corrected = correction_of(recognition)
     return {
@@ -60,11 +75,11 @@ REASON_SONGS = {
 }
 
 
-def song_reasons(pick: dict, songs: dict) -> list[dict]:
+def song_reasons(pick: dict, songs: dict[int, dict]) -> list[dict]:
     """[{kind, songs, text}] for the seeds a pick shares people's kept songs or playlists with."""
     reasons = []
     for key, (kind, sentence) in REASON_SONGS.items():
-        titles = [songs[s].title for s in pick.get(key, ()) if s in songs]
+        titles = [songs[s]["title"] for s in pick.get(key, ()) if s in songs]
         if titles:
             reasons.append({"kind": kind, "songs": titles,
                             "text": str(sentence) % {"songs": _(" and ").join(f"“{t}”" for t in titles)}})

@@ -230,6 +230,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("MIEN_TASK_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = env_int("MIEN_TASK_TIME_LIMIT", 90)
 CELERY_TASK_IGNORE_RESULT = True
+# Else Celery opens a PostgreSQL connection per task; kept as the web keeps its own (webapp.celery).
+CELERY_DB_REUSE_MAX = env_int("MIEN_TASK_DB_REUSE_MAX", 1000)
 # Fail fast when the broker is down: the web answers 503 "busy" within a second or two instead of
 # hanging the request; workers keep retrying the connection for ever, at start-up too.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from recommender.models import Recognition
+from recommender.signals import add_playlist_songs
 from webapp.recognition_wait import announce_finished
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def recognise_and_recommend(self, recognition_id: str, image_b64: str) -> str:
         recognition.face_box = list(face.box)
         recognition.probabilities = {k: round(float(v), 4) for k, v in face.probabilities.items()}
         recognition.emotion = result.emotion
-        playlist_for_recognition(recognition)  # songs, and the strategy that produced them
+        recognition.songs, recognition.strategy = playlist_for_recognition(recognition)
     except emotion_core.ImageDecodeError as exc:
         return finish(recognition, error=str(exc))
     except TRANSIENT_ERRORS:
@@ -89,6 +90,8 @@ def finish(recognition: Recognition, error: str = "") -> str:
     written = Recognition.objects.filter(pk=recognition.pk, status=Recognition.Status.PENDING).update(
         **{name: getattr(recognition, name) for name in fields})
     if written:
+        if recognition.songs:  # the review queue counts the playlists a song is on
+            add_playlist_songs(recognition.pk, recognition.songs)
         announce_finished([recognition.pk])  # wakes a page long-polling this recognition
     return recognition.status if written else "skipped"
 

@@ -36,34 +36,10 @@ from crawler.db import in_db_thread
 from crawler.items import SongItem
 from crawler.spiders.base import MienSpider
 from crawler.spiders.netease_blocks import StopsOnBlock
-from crawler.text import lrc_to_text
+from crawler.spiders.netease_fields import (lyrics_answer, netease_id, playlist_tags, playlist_tracks, song_item,
+                                            status_code)
 
 MIN_DELAY = 3.0  # seconds between requests, whatever the settings say
-SONG_URL = "https://music.163.com/song?id={}"
-EMBED_URL = "https://music.163.com/outchain/player?type=2&id={}&auto=0&height=66"
-
-
-def _song_id(value) -> str | None:
-    """A NetEase id (a positive integer, possibly sent as a string), as a string."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int) and value > 0:
-        return str(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return value.strip()
-    return None
-
-
-def _code(data):
-    """NetEase's status code inside a JSON answer (200 = OK), or the type of a non-object answer."""
-    return data.get("code") if isinstance(data, dict) else type(data).__name__
-
-
-def _names(people) -> list[str]:
-    if not isinstance(people, list):
-        return []
-    return [p["name"].strip() for p in people if isinstance(p, dict) and isinstance(p.get("name"), str)
-            and p["name"].strip()]
 
 
 class NeteaseSpider(StopsOnBlock, MienSpider):
@@ -183,12 +159,12 @@ class NeteaseSpider(StopsOnBlock, MienSpider):
         data = self.read_api(response, f"playlist list {category!r}")
         if data is None:
             return
-        if _code(data) != 200 or not isinstance(data.get("playlists"), list):
-            self.bad_response("api_error", f"playlist list {category!r} offset {offset}: code {_code(data)!r}")
+        if status_code(data) != 200 or not isinstance(data.get("playlists"), list):
+            self.bad_response("api_error", f"playlist list {category!r} offset {offset}: code {status_code(data)!r}")
             return
         playlists = data["playlists"]
         for entry in playlists:
-            playlist_id = _song_id(entry.get("id")) if isinstance(entry, dict) else None
+            playlist_id = netease_id(entry.get("id")) if isinstance(entry, dict) else None
             if playlist_id is None:
                 self.bad_response("missing_field", f"a playlist without an id in category {category!r}")
                 continue
@@ -215,20 +191,17 @@ class NeteaseSpider(StopsOnBlock, MienSpider):
         if data is None:
             return
         playlist = data.get("playlist") if isinstance(data, dict) else None
-        if _code(data) != 200 or not isinstance(playlist, dict):
-            self.bad_response("api_error", f"playlist {playlist_id}: code {_code(data)!r}")
+        if status_code(data) != 200 or not isinstance(playlist, dict):
+            self.bad_response("api_error", f"playlist {playlist_id}: code {status_code(data)!r}")
             return
-        tags = playlist.get("tags") if isinstance(playlist.get("tags"), list) else listed_tags
-        tags = sorted({t.strip() for t in tags if isinstance(t, str) and t.strip()})
-        track_ids = playlist.get("trackIds")
-        if not isinstance(track_ids, list):  # older answers list the tracks themselves
-            track_ids = playlist.get("tracks") if isinstance(playlist.get("tracks"), list) else None
+        tags = playlist_tags(playlist, listed_tags)
+        track_ids = playlist_tracks(playlist)
         if track_ids is None:
             self.bad_response("missing_field", f"playlist {playlist_id} lists no tracks")
             return
         self.playlist_tags[playlist_id] = tags
         for track in track_ids:
-            song_id = _song_id(track.get("id")) if isinstance(track, dict) else None
+            song_id = netease_id(track.get("id")) if isinstance(track, dict) else None
             if song_id is None:
                 self.bad_response("missing_field", f"a track without an id in playlist {playlist_id}")
                 continue
@@ -276,10 +249,10 @@ class NeteaseSpider(StopsOnBlock, MienSpider):
         if data is None:
             return
         songs = data.get("songs") if isinstance(data, dict) else None
-        if _code(data) != 200 or not isinstance(songs, list):
-            unusable("api_error", f"song detail for {len(song_ids)} songs: code {_code(data)!r}")
+        if status_code(data) != 200 or not isinstance(songs, list):
+            unusable("api_error", f"song detail for {len(song_ids)} songs: code {status_code(data)!r}")
             return
-        by_id = {_song_id(s.get("id")): s for s in songs if isinstance(s, dict)}
+        by_id = {netease_id(s.get("id")): s for s in songs if isinstance(s, dict)}
         lyrics = self.settings.getbool("NETEASE_FETCH_LYRICS", True)
         known = set()  # songs whose lyrics the library has already: not asked for again
         if lyrics and self.has_database:
@@ -301,26 +274,8 @@ class NeteaseSpider(StopsOnBlock, MienSpider):
                 yield self.lyric_request(song_id, item["title"], item["artist"])
 
     def song_item(self, song_id: str, song: dict) -> SongItem:
-        """One song from its song-detail record (old `artists/album/duration/popularity` shape or the
-        newer `ar/al/dt/pop` one)."""
-        title = song.get("name")
-        artists = _names(song.get("artists") if "artists" in song else song.get("ar"))
-        album = song.get("album") if isinstance(song.get("album"), dict) else song.get("al")
-        duration_ms = song.get("duration", song.get("dt"))
-        popularity = song.get("popularity", song.get("pop"))
-        album_name = album.get("name") if isinstance(album, dict) else None
-        return SongItem(
-            source=self.source,
-            external_id=song_id,
-            title=title.strip() if isinstance(title, str) else title,
-            artist=" / ".join(artists),
-            album=album_name.strip() if isinstance(album_name, str) else "",
-            duration=duration_ms / 1000 if isinstance(duration_ms, (int, float)) and duration_ms > 0 else None,
-            popularity=round(popularity) if isinstance(popularity, (int, float)) else None,
-            url=SONG_URL.format(song_id),
-            embed_url=EMBED_URL.format(song_id),
-            playlist_tags=[self.playlist_tags.get(p, []) for p in self.song_playlists.get(song_id, [])],
-        )
+        return song_item(self.source, song_id, song,
+                         [self.playlist_tags.get(p, []) for p in self.song_playlists.get(song_id, [])])
 
     # -- lyrics, filled in after the song -------------------------------------------------------
     def lyric_request(self, song_id: str, title: str, artist: str) -> scrapy.Request:
@@ -337,14 +292,13 @@ class NeteaseSpider(StopsOnBlock, MienSpider):
         data = self.read_api(response, f"lyrics of song {song_id}", on_error=unusable)
         self.lyrics_due.pop(song_id, None)
         item = SongItem(source=self.source, external_id=song_id, title=title, artist=artist)
-        if isinstance(data, dict) and _code(data) == 200:
-            lrc = data.get("lrc")
-            text = lrc_to_text(lrc.get("lyric") or "") if isinstance(lrc, dict) else ""
-            if data.get("nolyric") or data.get("pureMusic"):  # pure music: its lrc says "纯音乐，请欣赏"
+        if isinstance(data, dict) and status_code(data) == 200:
+            found, text = lyrics_answer(data)
+            if found == "instrumental":
                 item["instrumental"] = True
                 self.crawler.stats.inc_value("mien/lyrics/instrumental")
                 yield item
-            elif text:
+            elif found == "found":
                 item["lyrics"], item["lyrics_source"] = text, "netease"
                 self.crawler.stats.inc_value("mien/lyrics/found")
                 yield item

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .faces import (MAX_PIXELS, Face, ImageDecodeError, ImageTooLarge, UnsupportedImageType, check_image, decode_image,
-                    detect_faces, probe_image)
+from .faces import Face, detect_faces
+from .images import (MAX_PIXELS, ImageDecodeError, ImageTooLarge, UnsupportedImageType, check_image, decode_image,
+                     probe_image)
 from .labels import EMOTIONS, FACE_SIZE
 
 __all__ = [

@@ -41,10 +41,8 @@ def one_face_ms(predict, face: np.ndarray, repeats: int = 60) -> float:
     return statistics.median(times)
 
 
-def view_counts(path: Path) -> list[int]:
-    import keras
-
-    size = keras.saving.load_model(path, compile=False).input_shape[1]
+def view_counts(size: int) -> list[int]:
+    """The views a model of this input size can serve: corners only where it is smaller than the face."""
     return [1, 2] if size == 48 else [1, 2, 5, 10]
 
 
@@ -55,8 +53,9 @@ def measure(candidates: dict[str, Path], data_dir: Path = DEFAULT_DATA_DIR, pair
     face = x[:1]
     rows, outputs = [], {}
     for name, path in candidates.items():
-        for views in view_counts(path):
-            predictor = Predictor(path, views=views)
+        predictor = Predictor(path, views=1)  # loads the model once; its input size says which views fit
+        for views in view_counts(int(predictor.model.input_shape[1])):
+            predictor = predictor if views == predictor.views else Predictor(path, views=views)
             probabilities = predictor.predict(x)
             result = report(y, probabilities)
             ms = one_face_ms(predictor.predict, face)

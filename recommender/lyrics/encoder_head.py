@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .class_bias import apply_class_bias, tune_class_bias
 from .labels import EMOTIONS
 
 TRAIN_PER_CLASS = 500  # embedded training texts per class and language
@@ -68,8 +69,6 @@ class EncoderHead:
 
     def predict_proba(self, svm_proba, svm_classes, embeddings, no_emotion_word) -> np.ndarray:
         """Probabilities with columns in ``classes_`` order."""
-        from .classifier import apply_class_bias
-
         features = stack_features(svm_proba, svm_classes, self.embedding_model.predict_proba(embeddings),
                                   self.embedding_model.classes_, no_emotion_word)
         proba = apply_class_bias(self.combiner.predict_proba(features), self.class_bias)
@@ -102,8 +101,6 @@ def fit_head(embedding_model, svm_proba_dev, svm_classes, X_dev, no_word_dev, y_
     per-row weights of the combiner's fit."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
-
-    from .classifier import apply_class_bias, tune_class_bias
 
     y_dev = np.asarray(y_dev)
     if embedding_proba_dev is None:
@@ -162,8 +159,6 @@ class ImageryRouter:
 
     def predict_proba(self, svm_proba, svm_classes, embeddings, no_emotion_word) -> np.ndarray:
         """Probabilities with columns in ``EMOTIONS`` order."""
-        from .classifier import apply_class_bias
-
         out = _aligned(apply_class_bias(np.asarray(svm_proba), self.svm_bias), svm_classes)
         embedding_proba = _aligned(self.embedding_model.predict_proba(embeddings), self.embedding_model.classes_)
         rows = self.routed(embeddings, no_emotion_word, embedding_proba)

@@ -2,7 +2,7 @@
 
 Per language: segment every text once; score the lexicon-only baseline; fit the hierarchical SVM and
 the flat one-vs-rest SVM for each setting of the grid on train; pick each one's setting by macro-F1
-on dev, then tune per-class biases on dev (``classifier.tune_class_bias``); report all three on test;
+on dev, then tune per-class biases on dev (``class_bias.tune_class_bias``); report all three on test;
 ship whichever SVM did best on dev, with a card (data, split, figures, settings, date, command) inside
 the model file and beside it as JSON. Pure Python: the Django command ``train_song_classifier`` wraps
 this and adds admin-curated song labels.
@@ -22,13 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .classifier import (MODEL_PATH, PAPER_TREE, FlatSVM, HierarchicalSVM, LanguageModel, LexiconArgmax, SongClassifier,
-                         apply_class_bias, tune_class_bias)
+from .class_bias import apply_class_bias, tune_class_bias
+from .classifier import MODEL_PATH, LanguageModel, SongClassifier
 from .data import Corpus, Example, default_data_dir, leak_key, load_corpus
 from .features import LyricsFeatures
 from .labels import EMOTIONS
 from .lexicon import get_lexicon
 from .segment import LANGUAGES, detect_language
+from .svm import PAPER_TREE, FlatSVM, HierarchicalSVM, LexiconArgmax
 from .train_encoder import train_encoder_head
 
 # Settings tried on dev. Chosen from a wider search (docs/lyrics-model.md): word 1-2 grams with the

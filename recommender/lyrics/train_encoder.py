@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .class_bias import apply_class_bias
 from .data import Corpus
-from .classifier import apply_class_bias
 from .encoder_head import (DEV_SAMPLE, TEST_SAMPLE, TRAIN_PER_CLASS, ImageryRouter, _aligned, fit_domain_model,
                            fit_embedding_model, sample_indexes)
 from .labels import EMOTIONS

@@ -78,11 +78,16 @@ class Tag(models.Model):
 
     @property
     def display_name(self) -> str:
+        return self.display_name_of(self.name, self.name_en, self.name_zh)
+
+    @staticmethod
+    def display_name_of(name: str, name_en: str, name_zh: str) -> str:
+        """The name a reader sees in the active language (for rows read without the model)."""
         from django.utils.translation import get_language
 
-        if (get_language() or "").startswith("zh") and self.name_zh:
-            return self.name_zh
-        return self.name_en or self.name
+        if (get_language() or "").startswith("zh") and name_zh:
+            return name_zh
+        return name_en or name
 
 
 class SongQuerySet(models.QuerySet):

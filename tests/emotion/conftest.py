@@ -32,20 +32,31 @@ def coffee_jpeg() -> bytes:
     return jpeg_bytes(skimage_data.coffee())
 
 
-@pytest.fixture(scope="session")
-def tiny_model_path(tmp_path_factory):
-    """An untrained model with the shipped contract: float32 [N,48,48,1] 0..255 -> softmax [N,7].
+def save_tiny_model(path, size: int = 48, seed: int = 0):
+    """An untrained model with the shipped contract: float32 [N,size,size,1] 0..255 -> softmax [N,7].
 
-    Flatten (not pooling) so a mirrored face gives a different answer and TTA is observable.
+    Flatten (not pooling) so that a mirrored or shifted face gives a different answer and TTA is
+    observable; size 40 stands for a model trained on random crops.
     """
-    keras = pytest.importorskip("keras")
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((48, 48, 1))
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((size, size, 1))
     x = keras.layers.Rescaling(1.0 / 255)(inputs)
     x = keras.layers.Conv2D(4, 3, strides=4, activation="relu")(x)
     x = keras.layers.Flatten()(x)
     outputs = keras.layers.Dense(7, activation="softmax")(x)
-    model = keras.Model(inputs, outputs)
-    path = tmp_path_factory.mktemp("model") / "tiny.keras"
-    model.save(path)
+    keras.Model(inputs, outputs).save(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_factory():
+    """``save_tiny_model`` for tests that need another input size or seed."""
+    pytest.importorskip("keras")
+    return save_tiny_model
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tiny_model_factory, tmp_path_factory):
+    return tiny_model_factory(tmp_path_factory.mktemp("model") / "tiny.keras")

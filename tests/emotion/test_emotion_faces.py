@@ -1,4 +1,4 @@
-"""Decoding and face detection on real photos (no Django, no TensorFlow)."""
+"""Decoding (images.py) and face detection (faces.py) on real photos (no Django, no TensorFlow)."""
 
 import io
 import struct
@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from recommender.emotion import faces as F
-from recommender.emotion.faces import ImageDecodeError, decode_image, detect_faces
+from recommender.emotion.faces import detect_faces
+from recommender.emotion.images import MAX_PIXELS, ImageDecodeError, decode_image
 from tests.emotion.conftest import skimage_data
 
 
@@ -162,7 +163,7 @@ def test_it_refuses_a_decompression_bomb():
 
 def test_it_refuses_images_over_our_own_limit():
     image = _png_bomb(7_000, 7_000)  # 49 MP: under Pillow's limit, over MAX_PIXELS
-    assert 7_000 * 7_000 > F.MAX_PIXELS
+    assert 7_000 * 7_000 > MAX_PIXELS
     with pytest.raises(ImageDecodeError, match=r"7000x7000 pixels"):
         decode_image(image)
 

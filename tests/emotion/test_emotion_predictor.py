@@ -89,19 +89,9 @@ def test_importing_the_core_does_not_start_tensorflow():
 
 
 @pytest.fixture(scope="module")
-def crop_model_path(tmp_path_factory):
-    """A tiny model trained-on-crops style: 40x40 input, position-sensitive (Flatten), so each crop
-    and its mirror give different answers."""
-    keras = pytest.importorskip("keras")
-    keras.utils.set_random_seed(1)
-    inputs = keras.Input((40, 40, 1))
-    x = keras.layers.Rescaling(1.0 / 255)(inputs)
-    x = keras.layers.Conv2D(4, 3, strides=4, activation="relu")(x)
-    x = keras.layers.Flatten()(x)
-    outputs = keras.layers.Dense(7, activation="softmax")(x)
-    path = tmp_path_factory.mktemp("crop-model") / "crop40.keras"
-    keras.Model(inputs, outputs).save(path)
-    return path
+def crop_model_path(tiny_model_factory, tmp_path_factory):
+    """A tiny 40x40 model, as trained on random crops: each crop and its mirror answer differently."""
+    return tiny_model_factory(tmp_path_factory.mktemp("crop-model") / "crop40.keras", size=40, seed=1)
 
 
 @pytest.mark.parametrize("views", [1, 2, 5, 10])

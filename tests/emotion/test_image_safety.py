@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageFile, ImageOps
 
 from recommender.emotion import ImageDecodeError, ImageTooLarge, decode_image, detect_faces, probe_image
-from recommender.emotion import faces as F
+from recommender.emotion.images import MAX_PIXELS
 
 
 def png_bomb(width: int, height: int) -> bytes:
@@ -63,7 +63,7 @@ def test_it_names_the_size_it_refused():
     with pytest.raises(ImageTooLarge) as refused:
         probe_image(png_bomb(7_000, 7_000))
     assert (refused.value.width, refused.value.height) == (7_000, 7_000)
-    assert refused.value.max_pixels == F.MAX_PIXELS
+    assert refused.value.max_pixels == MAX_PIXELS
     assert "7000x7000" in str(refused.value)
 
 

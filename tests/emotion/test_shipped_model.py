@@ -30,6 +30,8 @@ def test_the_recorded_metrics_belong_to_the_shipped_weights(metrics):
     assert metrics["sha256"] == sha256(WEIGHTS), (
         "emotion_model.keras changed without re-evaluation: run python -m recommender.emotion.card")
     assert metrics["tta"] is True  # predict_faces serves with flip TTA, so the card must measure that
+    # ... and with as many views as the served predictor averages (cards before "views": flip = 2).
+    assert metrics.get("views", 2) == P.Predictor(WEIGHTS).views
 
 
 def test_the_shipped_model_meets_the_private_test_target(metrics):

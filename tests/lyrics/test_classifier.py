@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from recommender.lyrics import EMOTIONS, classify, classify_many
-from recommender.lyrics.classifier import (MODEL_PATH, PAPER_TREE, FlatSVM, HierarchicalSVM, LexiconArgmax, PlattSVM,
-                                           apply_class_bias, leaves, load_model, tune_class_bias)
+from recommender.lyrics.class_bias import apply_class_bias, tune_class_bias
+from recommender.lyrics.classifier import MODEL_PATH, load_model
 from recommender.lyrics.labels import NEGATIVE
+from recommender.lyrics.svm import PAPER_TREE, FlatSVM, HierarchicalSVM, LexiconArgmax, PlattSVM, leaves
 
 
 def blobs(classes=EMOTIONS, per_class=12, dims=10, seed=0):
@@ -149,6 +150,37 @@ def test_classify_gets_clear_lyrics_right():
 def test_classify_many_matches_classify():
     texts = ["今天很开心", "so angry at you", "我好害怕一个人"]
     assert classify_many(texts) == [classify(t) for t in texts]
+
+
+def test_the_shipped_file_loads_by_the_names_it_was_pickled_under_and_classifies(monkeypatch):
+    """The joblib file names its classes by module (recommender.lyrics.classifier.PlattSVM, ... from
+    before svm.py existed): each name still resolves, and the file read afresh classifies."""
+    import importlib
+
+    import joblib
+    from joblib import numpy_pickle
+
+    from recommender.lyrics import classifier, svm
+
+    names = set()
+    find_class = numpy_pickle.NumpyUnpickler.find_class
+
+    def recording(self, module, name):
+        names.add((module, name))
+        return find_class(self, module, name)
+
+    monkeypatch.setattr(numpy_pickle.NumpyUnpickler, "find_class", recording)
+    model = joblib.load(MODEL_PATH)
+    ours = {(m, n) for m, n in names if m.startswith("recommender.")}
+    assert ("recommender.lyrics.classifier", "SongClassifier") in ours
+    assert any(n in ("HierarchicalSVM", "FlatSVM") for _m, n in ours)
+    for module, name in ours:
+        assert isinstance(getattr(importlib.import_module(module), name), type), (module, name)
+    for name in ("PlattSVM", "Node", "HierarchicalSVM", "FlatSVM", "LexiconArgmax"):  # the old home re-exports them
+        assert getattr(classifier, name) is getattr(svm, name)
+    assert model is not load_model()
+    texts = ["我今天非常开心，哈哈哈，太幸福了", "I am so happy, what a wonderful day, I love it", "眼泪流下来，我好伤心，好难过"]
+    assert [emotion for emotion, _p in model.classify_many(texts)] == ["happy", "happy", "sad"]
 
 
 def test_classify_loads_the_model_once():

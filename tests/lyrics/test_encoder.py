@@ -174,7 +174,8 @@ def test_the_shipped_model_reproduces_its_recorded_imagery_figures(lang):
 
 
 def test_a_head_combines_the_svm_with_the_embedding_and_keeps_probabilities(engine, tmp_path):
-    from recommender.lyrics.classifier import HierarchicalSVM, LanguageModel
+    from recommender.lyrics.classifier import LanguageModel
+    from recommender.lyrics.svm import HierarchicalSVM
     from recommender.lyrics.encoder_head import fit_embedding_model, fit_head
     from recommender.lyrics.features import LyricsFeatures
 
@@ -233,7 +234,7 @@ def test_a_missing_wheel_leaves_classification_working(monkeypatch):
 def test_the_router_sends_only_imagery_like_lines_without_emotion_words_to_the_embedding_model():
     from sklearn.linear_model import LogisticRegression
 
-    from recommender.lyrics.classifier import apply_class_bias
+    from recommender.lyrics.class_bias import apply_class_bias
     from recommender.lyrics.encoder_head import ImageryRouter, fit_domain_model
 
     rng = np.random.default_rng(0)

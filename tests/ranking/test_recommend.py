@@ -130,23 +130,32 @@ def test_interleave_keeps_every_share_at_every_point_and_each_lists_order():
                 assert abs(merged[:place].count(k) - place * n / len(merged)) < 1, (sizes, merged)
 
 
-def best_of(fn, repeats=5):
-    times = []
+def best_of(*fns, repeats=7):
+    """The fastest of ``repeats`` runs of each function, the runs interleaved (a, b, c, a, b, c, ...):
+    on a shared machine a burst of load then hits every contender alike, not just the one timed
+    during it."""
+    times = [[] for _ in fns]
     for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
+        for fn, kept in zip(fns, times):
+            started = time.perf_counter()
+            fn()
+            kept.append(time.perf_counter() - started)
+    return [min(kept) for kept in times]
 
 
 @pytest.mark.parametrize("songs", [10, 300, 3000, 30_000])
 def test_it_is_not_slower_than_the_obvious_loop(songs):
     tags, lists = random_library(songs=songs, seed=songs)
     seeds, candidates = [0, 1, 2], list(range(3, songs))
-    loop = best_of(lambda: obvious_loop(seeds, candidates, tags))
-    # Best of five on a shared machine, 10% and 50 microseconds of slack for timer noise.
-    assert best_of(lambda: recommend(seeds, candidates, tags, top=20)) <= loop * 1.1 + 50e-6
     signals = SongSignals.from_mappings(tags, lists)
-    assert best_of(lambda: recommend(seeds, candidates, signals, method="cosine", top=20)) <= loop * 1.1 + 50e-6
+    contenders = [lambda: obvious_loop(seeds, candidates, tags),
+                  lambda: recommend(seeds, candidates, tags, top=20),
+                  lambda: recommend(seeds, candidates, signals, method="cosine", top=20)]
+    if songs >= 3000:
+        contenders.append(lambda: recommend(seeds, candidates, signals, top=20))
+    loop, plain, cached_cosine, *blend = best_of(*contenders)
+    # Best of seven on a shared machine, 10% and 50 microseconds of slack for timer noise.
+    assert plain <= loop * 1.1 + 50e-6
+    assert cached_cosine <= loop * 1.1 + 50e-6
     if songs >= 3000:  # a cached library: the whole blend costs less than the loop's plain cosine
-        assert best_of(lambda: recommend(seeds, candidates, signals, top=20)) < loop
+        assert blend[0] < loop

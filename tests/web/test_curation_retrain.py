@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from recommender import curation, retraining
 from recommender.library import ingest_many
-from recommender.lyrics import classifier
+from recommender.lyrics import EMOTIONS, classifier
 from recommender.lyrics.evidence import lyrics_evidence
 from recommender.models import EMOTION_LABELS, ClassifierRun, EmotionLabel, Song
 from tests.lyrics.conftest import write_tiny_goemotions
@@ -262,7 +262,7 @@ def test_labelling_keeps_the_probabilities_the_review_queue_shows(client, curato
     call_command("label_songs", stdout=io.StringIO())
     label = EmotionLabel.objects.get(song=song, source="model")
     probabilities = label.probabilities
-    assert set(probabilities) <= set(classifier.EMOTIONS) and len(probabilities) >= 2
+    assert set(probabilities) <= set(EMOTIONS) and len(probabilities) >= 2
     assert abs(sum(probabilities.values()) - 1) < 1e-3
     assert max(probabilities, key=probabilities.get) == label.emotion
     assert probabilities[label.emotion] == pytest.approx(label.confidence, abs=1e-4)
@@ -303,7 +303,7 @@ def test_probabilities_many_agrees_with_classify_many():
     model = classifier.load_model(REPOSITORY_MODEL)
     for (emotion, probability), proba in zip(model.classify_many(texts), model.probabilities_many(texts)):
         assert max(proba, key=proba.get) == emotion and proba[emotion] == probability
-        assert list(proba) == [e for e in classifier.EMOTIONS if e in proba]
+        assert list(proba) == [e for e in EMOTIONS if e in proba]
 
 
 # -- the curator group ----------------------------------------------------------------------------

@@ -313,7 +313,7 @@ def test_the_decode_error_and_the_415_name_the_same_image_types(client):
     import re
 
     from recommender.emotion import ImageDecodeError, probe_image
-    from recommender.emotion.faces import ALLOWED_FORMATS
+    from recommender.emotion.images import ALLOWED_FORMATS
 
     def types_in(message):
         listed = re.search(r"(JPEG.*?) (?:image|photo)", message)[1]

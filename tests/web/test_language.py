@@ -79,7 +79,7 @@ def test_api_errors_speak_the_readers_language(client):
 def test_a_decoder_reason_stored_in_english_is_shown_in_chinese(client, face_photo):
     # A damaged upload is refused by the view now; a reason the worker's decoder stored (str(exc), in
     # English) is still read in the reader's language.
-    from recommender.emotion.faces import DAMAGED as reason
+    from recommender.emotion.images import DAMAGED as reason
 
     upload = SimpleUploadedFile("selfie.jpg", face_photo, "image/jpeg")
     url = client.post(reverse("api:recognitions"), {"image": upload}, **ZH).json()["url"]
@@ -122,3 +122,23 @@ def test_the_busy_answer_speaks_the_readers_language():
         assert busy_message() == "服务正忙，请稍后再试。"
     with translation.override("en"):
         assert busy_message() == "The service is busy right now: please try again in a moment."
+
+
+def test_a_refusal_before_the_locale_middleware_speaks_this_requests_language_not_the_last_ones(client, settings):
+    # The size check runs first, before LocaleMiddleware; a worker thread keeps the language its
+    # previous request activated, so each request below follows one in the other language.
+    settings.MIEN_MAX_REQUEST_BYTES = 2 * 1024 * 1024
+
+    def oversized(**headers):
+        return client.post(reverse("api:favourites"), data=b"{}", content_type="application/json",
+                           CONTENT_LENGTH="50000000", **headers)
+
+    client.get("/", **ZH)
+    english = oversized(**EN)
+    assert english.status_code == 413 and "too large" in english.json()["error"]
+    assert english["Content-Language"] == "en"
+    client.get("/", **EN)
+    chinese = oversized(**ZH)
+    assert chinese.status_code == 413 and chinese.json()["error"] == "请求太大了：上限为 2.0 MB。"
+    switch_language(client, "zh-hans", **EN)  # the footer's choice counts here too
+    assert "请求太大了" in oversized(**EN).json()["error"]

@@ -37,7 +37,7 @@ def test_people_who_kept_my_songs_bring_what_they_also_kept(client, owner, djang
     # What the page gets: the reason names the typical songs people kept it with.
     recognition = Recognition.objects.create(user=owner, status="done", emotion="happy",
                                              probabilities={"happy": 0.9}, face_count=1)
-    playlist_for_recognition(recognition)
+    recognition.songs, recognition.strategy = playlist_for_recognition(recognition)
     recognition.save()
     client.force_login(owner)
     body = client.get(reverse("api:recognition", args=[recognition.id])).json()

@@ -31,7 +31,7 @@ def snapshot(user=None, emotion="sad", probabilities=SURE_SAD, session_key=""):
     """A finished recognition, its playlist made the way the task makes it."""
     recognition = Recognition.objects.create(user=user, session_key=session_key, status="done",
                                              emotion=emotion, probabilities=probabilities, face_count=1)
-    playlist_for_recognition(recognition)
+    recognition.songs, recognition.strategy = playlist_for_recognition(recognition)
     recognition.save()
     return recognition
 

@@ -61,7 +61,7 @@ def finished_playlist(user, emotion="happy"):
     """A finished recognition whose playlist is made (and saved) the way the task makes it."""
     recognition = Recognition.objects.create(user=user, status="done", emotion=emotion, face_count=1,
                                              probabilities=SURE_HAPPY)
-    playlist_for_recognition(recognition)
+    recognition.songs, recognition.strategy = playlist_for_recognition(recognition)
     recognition.save()
     return recognition
 

@@ -75,22 +75,31 @@ def recognitions(request):
     return JsonResponse({"id": str(recognition.id), "url": url}, status=202, headers={"Location": url})
 
 
+def _recognition_row(recognition_id):
+    # With its correction, which the JSON shows: one query.
+    return Recognition.objects.select_related("correction").filter(pk=recognition_id).first()
+
+
 @require_GET
 def recognition(request, recognition_id):
     """The recognition; with ``?wait=N`` (seconds, at most MAX_WAIT_SECONDS) a pending one is answered
     as soon as it ends, or still pending after N seconds (a long-poll instead of a poll every 300 ms)."""
-    found = Recognition.objects.filter(pk=recognition_id).first()
-    if found is None or not found.is_owned_by(request):
-        return error(_("No such recognition."), 404)
     try:
-        wait = recognition_wait.wait_seconds(request.GET.get("wait"))
+        wait, bad_wait = recognition_wait.wait_seconds(request.GET.get("wait")), False
     except ValueError:
-        return error(_("'wait' must be a number of seconds (at most %(max)s).")
-                     % {"max": recognition_wait.MAX_WAIT_SECONDS}, 400)
-    if wait and found.status == Recognition.Status.PENDING:
-        pending = Recognition.objects.filter(pk=found.pk, status=Recognition.Status.PENDING)
-        recognition_wait.wait_until_finished(found.pk, wait, pending.exists)
-        found.refresh_from_db()
+        wait, bad_wait = 0.0, True
+    # Listening starts before the first read, so an outcome written after it is not missed.
+    with recognition_wait.listening(recognition_id if wait else None) as waiter:
+        found = _recognition_row(recognition_id)
+        if found is None or not found.is_owned_by(request):
+            return error(_("No such recognition."), 404)
+        if bad_wait:
+            return error(_("'wait' must be a number of seconds (at most %(max)s).")
+                         % {"max": recognition_wait.MAX_WAIT_SECONDS}, 400)
+        if wait and found.status == Recognition.Status.PENDING:
+            found = waiter.wait(wait, lambda: _recognition_row(recognition_id))
+            if found is None:  # deleted while we waited
+                return error(_("No such recognition."), 404)
     return JsonResponse(recognition_json(found))
 
 
@@ -192,13 +201,12 @@ def recognition_correction(request, recognition_id):
         return error(_("Only a finished recognition can be corrected."), 409)
     if emotion == found.emotion:
         RecognitionCorrection.objects.filter(recognition=found).delete()
-        playlist_for_recognition(found)
+        found.songs, found.strategy = playlist_for_recognition(found)
     else:
         RecognitionCorrection.objects.update_or_create(
             recognition=found, defaults={"emotion": emotion, "detected_emotion": found.emotion})
-        playlist_for_recognition(found, corrected_emotion=emotion)
-    found.save(update_fields=["songs", "strategy"])
-    found = Recognition.objects.get(pk=found.pk)
+        found.songs, found.strategy = playlist_for_recognition(found, corrected_emotion=emotion)
+    found.save(update_fields=["songs", "strategy"])  # post_save keeps its playlist rows in step
     return JsonResponse(recognition_json(found))
 
 
