@@ -1,12 +1,13 @@
-"""The encoder's place in the song classifier: a calibrated linear model on top of the SVM (no Django).
+"""The encoder's place in the song classifier (no Django).
 
-Two inputs per text: the SVM's probabilities (lexicon + n-grams, trained on the full train split)
-and an embedding model's (a logistic regression on the encoder's vectors, trained on a per-class
-subsample of train, because embedding all of train costs more CPU than this project can spend). A
-multinomial logistic regression fitted on dev combines them; each input also appears multiplied by
-"the lexicon found no emotion word", so the combination can lean on the encoder exactly where lyrics
-speak in images and on the SVM where they name their emotion. Per-class biases tuned on dev for
-macro-F1 come last, as for the SVM alone.
+Shipped: ``ImageryRouter``. A text without emotion words that reads like imagery (a domain model on
+the embedding) and that the embedding model is sure about gets the embedding model's answer; every
+other text keeps the lexicon + SVM's. Routing rather than blending keeps the SVM's figures on the
+texts that name their emotion (docs/lyrics-model.md, "The encoder").
+
+The earlier head, never shipped (it lost to the SVM on dev): ``EncoderHead``, a multinomial logistic regression fitted
+on dev over the SVM's and the embedding model's probabilities (each also multiplied by "the lexicon
+found no emotion word"), with per-class biases tuned on dev for macro-F1.
 """
 
 from __future__ import annotations

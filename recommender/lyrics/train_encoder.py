@@ -126,8 +126,10 @@ def train_encoder_head(corpus: Corpus, model, encoder, metrics, log=print,
     # are the texts it could route): more of them from train, beyond the class sample, as negatives.
     sampled = set(int(i) for i in sample_indexes(corpus.labels("train"), per_class=TRAIN_PER_CLASS))
     plain = [e.text for i, e in enumerate(corpus.splits["train"]) if i not in sampled]
-    _, plain_no_word, _ = svm_outputs(plain)
-    plain = [plain[i] for i in np.random.default_rng(0).permutation(np.flatnonzero(plain_no_word))[:DOMAIN_NEGATIVES]]
+    if plain:  # a small train split may all be in the sample
+        _, plain_no_word, _ = svm_outputs(plain)
+        chosen = np.random.default_rng(0).permutation(np.flatnonzero(plain_no_word))[:DOMAIN_NEGATIVES]
+        plain = [plain[i] for i in chosen]
     X_plain = np.vstack([encoder.embed(plain[i:i + 512]) for i in range(0, len(plain), 512)] or
                         [np.zeros((0, DIM), np.float32)])
     say(f"embedded {len(plain)} more training texts without emotion words for the domain model")
@@ -158,11 +160,13 @@ def train_encoder_head(corpus: Corpus, model, encoder, metrics, log=print,
                       "embedding_model_C": C, "dev_routed_share": round(float(routed_dev.mean()), 4),
                       "dev_combined": metrics(y_full, dev_pred)["macro_f1"],
                       "imagery_dev_combined": metrics(y_idev, idev_pred)["macro_f1"]}
-            say(f"imagery weight {weight}, extra negatives {extra}, threshold {threshold}, confidence {gate}: "
-                f"dev {scores['dev_combined']:.4f} (svm {svm_dev_f1:.4f}; {routed_dev.sum()} routed), imagery dev "
-                f"{scores['imagery_dev_combined']:.3f} (svm {svm_idev_f1:.3f})")
             head = ImageryRouter(embedding_model, domain_model, model.class_bias, threshold, gate)
             candidates.append((scores, embedding_model, head, dev_pred, idev_pred))
+        best = max((c[0] for c in candidates if c[0]["imagery_weight"] == weight),
+                   key=lambda c: (c["dev_combined"] >= svm_dev_f1, c["imagery_dev_combined"]))
+        say(f"imagery weight {weight}: best of {len(domains) * len(ROUTING_THRESHOLDS) * len(CONFIDENCE_GATES)} "
+            f"settings dev {best['dev_combined']:.4f} (svm {svm_dev_f1:.4f}), imagery dev "
+            f"{best['imagery_dev_combined']:.3f} (svm {svm_idev_f1:.3f})")
     # Chosen on the dev splits only: the best imagery dev among settings that keep corpus dev at least
     # the SVM's; where none does, the best mean of the two.
     keeping = [c for c in candidates if c[0]["dev_combined"] >= svm_dev_f1]
