@@ -107,6 +107,7 @@ crawl: migrate
 
 train-lyrics: install
 	$(PY) -m recommender.lyrics.train
+	$(PY) -m recommender.lyrics.evaluate --write-card  # the served model (encoder head included) on every test text
 
 label: migrate
 	$(RUN_ENV) $(PY) manage.py label_songs

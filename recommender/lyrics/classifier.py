@@ -25,12 +25,12 @@ MAX_CHARS = 4000  # lyrics beyond this add nothing the first 4,000 characters di
 @dataclass
 class LanguageModel:
     """Features, classifier and per-class bias (tuned on dev) for one language, and optionally the
-    encoder head (``encoder_head.EncoderHead``) that combines the SVM with the encoder's embedding."""
+    encoder head (``encoder_head.ImageryRouter``) that hands imagery-like texts to the encoder's model."""
 
     features: object  # LyricsFeatures
     classifier: object  # HierarchicalSVM or FlatSVM
     class_bias: object = None  # np.ndarray aligned with classifier.classes_, or None
-    encoder_head: object = None  # EncoderHead, used only where the encoder loads
+    encoder_head: object = None  # ImageryRouter, used only where the encoder loads
 
     @property
     def classes_(self):

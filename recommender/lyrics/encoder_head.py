@@ -1,12 +1,13 @@
-"""The encoder's place in the song classifier: a calibrated linear model on top of the SVM (no Django).
+"""The encoder's place in the song classifier (no Django).
 
-Two inputs per text: the SVM's probabilities (lexicon + n-grams, trained on the full train split)
-and an embedding model's (a logistic regression on the encoder's vectors, trained on a per-class
-subsample of train, because embedding all of train costs more CPU than this project can spend). A
-multinomial logistic regression fitted on dev combines them; each input also appears multiplied by
-"the lexicon found no emotion word", so the combination can lean on the encoder exactly where lyrics
-speak in images and on the SVM where they name their emotion. Per-class biases tuned on dev for
-macro-F1 come last, as for the SVM alone.
+Shipped: ``ImageryRouter``. A text without emotion words that reads like imagery (a domain model on
+the embedding) and that the embedding model is sure about gets the embedding model's answer; every
+other text keeps the lexicon + SVM's. Routing rather than blending keeps the SVM's figures on the
+texts that name their emotion (docs/lyrics-model.md, "The encoder").
+
+The earlier head, never shipped (it lost to the SVM on dev): ``EncoderHead``, a multinomial logistic regression fitted
+on dev over the SVM's and the embedding model's probabilities (each also multiplied by "the lexicon
+found no emotion word"), with per-class biases tuned on dev for macro-F1.
 """
 
 from __future__ import annotations
@@ -140,20 +141,29 @@ class ImageryRouter:
     domain_model: object  # LogisticRegression on the encoder's vectors: 1 = reads like imagery
     svm_bias: object  # the LanguageModel's class_bias (aligned with the SVM's classes)
     threshold: float = 0.5
+    # ... and only where the embedding model is at least this sure of its emotion: a corpus text that
+    # merely reads like imagery gets an unsure answer there, and keeps the SVM's.
+    min_confidence: float = 0.0
 
     classes_ = np.array(EMOTIONS)
     routes_only_without_emotion_words = True  # LanguageModel embeds only the texts that can be routed
 
-    def routed(self, embeddings, no_emotion_word) -> np.ndarray:
-        imagery_side = self.domain_model.predict_proba(embeddings)[:, 1] >= self.threshold
-        return imagery_side & np.asarray(no_emotion_word, dtype=bool)
+    def routed(self, embeddings, no_emotion_word, embedding_proba=None) -> np.ndarray:
+        rows = (self.domain_model.predict_proba(embeddings)[:, 1] >= self.threshold) & np.asarray(no_emotion_word,
+                                                                                                   dtype=bool)
+        gate = getattr(self, "min_confidence", 0.0)  # routers pickled before the gate had none
+        if gate > 0 and rows.any():
+            if embedding_proba is None:
+                embedding_proba = self.embedding_model.predict_proba(embeddings)
+            rows &= embedding_proba.max(axis=1) >= gate
+        return rows
 
     def predict_proba(self, svm_proba, svm_classes, embeddings, no_emotion_word) -> np.ndarray:
         """Probabilities with columns in ``EMOTIONS`` order."""
         out = _aligned(apply_class_bias(np.asarray(svm_proba), self.svm_bias), svm_classes)
-        rows = self.routed(embeddings, no_emotion_word)
-        if rows.any():
-            out[rows] = _aligned(self.embedding_model.predict_proba(embeddings[rows]), self.embedding_model.classes_)
+        embedding_proba = _aligned(self.embedding_model.predict_proba(embeddings), self.embedding_model.classes_)
+        rows = self.routed(embeddings, no_emotion_word, embedding_proba)
+        out[rows] = embedding_proba[rows]
         return out
 
 

