@@ -30,7 +30,7 @@ from .labels import EMOTIONS
 from .lexicon import get_lexicon
 from .segment import LANGUAGES, detect_language
 from .svm import PAPER_TREE, FlatSVM, HierarchicalSVM, LexiconArgmax
-from .train_encoder import train_encoder_head
+from .train_encoder import IMAGERY_SOURCE, IMAGERY_TRAIN_PATH, load_imagery, split_imagery_train, train_encoder_head
 
 # Settings tried on dev. Chosen from a wider search (docs/lyrics-model.md): word 1-2 grams with the
 # lexicon values everywhere, character 1-3 grams on top for Chinese.
@@ -39,6 +39,9 @@ FEATURE_GRID = {
     "zh": [{"ngram_range": (1, 2), "max_features": 50_000, "char_ngram_range": (1, 3), "char_max_features": 50_000}],
 }
 C_GRID = (0.1, 0.3)
+# How many times the training imagery's fit part joins a language's SVM training (0: not at all), so
+# that the n-grams learn to read scenes too; chosen on corpus dev and imagery dev (docs/lyrics-model.md).
+IMAGERY_IN_SVM = {"en": 0, "zh": 3}
 
 
 def metrics(y_true, y_pred) -> dict:
@@ -67,6 +70,16 @@ def add_extra(corpus: Corpus, extra: list[Example]) -> int:
     if len(kept) < len(extra):
         corpus.removed["admin examples also in dev/test"] = len(extra) - len(kept)
     return len(kept)
+
+
+def add_imagery(corpus: Corpus, repeat: int) -> int:
+    """The training imagery's fit part (never its dev part) joins train, ``repeat`` times; lines added."""
+    if not repeat:
+        return 0
+    texts, labels = load_imagery(corpus.lang, IMAGERY_TRAIN_PATH)
+    fit, _dev = split_imagery_train(np.array(labels))
+    corpus.splits["train"].extend(Example(texts[i], labels[i], IMAGERY_SOURCE) for _ in range(repeat) for i in fit)
+    return len(fit) * repeat
 
 
 CLASSIFIERS = ("hierarchical", "flat")
@@ -183,9 +196,11 @@ def train(data_dir: Path | str | None = None, langs: Iterable[str] = LANGUAGES, 
                                      replace=False))
             corpus.splits["train"] = [corpus.splits["train"][i] for i in keep]
         admin = add_extra(corpus, extra_by_lang[lang])
+        imagery = add_imagery(corpus, IMAGERY_IN_SVM.get(lang, 0))
         models[lang], reports[lang] = train_language(corpus, kind=kind, c_grid=c_grid, classifiers=classifiers,
                                                      log=log)
         reports[lang]["admin_examples"] = admin
+        reports[lang]["imagery_examples"] = imagery
         if encoder is not None:
             reports[lang]["encoder"] = train_encoder_head(corpus, models[lang], encoder, metrics, log=log)
     previous = _previous(output)

@@ -29,6 +29,7 @@ IMAGERY_PATH = Path(__file__).resolve().parent / "evaluation" / "imagery.tsv"  #
 # a quarter of it (stratified, seed 0) is the imagery dev split that decisions are taken on.
 IMAGERY_TRAIN_PATH = Path(__file__).resolve().parent / "training" / "imagery_train.tsv"
 IMAGERY_DEV_SHARE = 0.25
+IMAGERY_SOURCE = "imagery"  # the source of training imagery lines that join a language's train split
 # How much one imagery training line weighs against one corpus text, in the embedding model and in the
 # combiner; chosen on the dev splits (corpus dev out-of-fold and imagery dev), never on the test set.
 IMAGERY_WEIGHTS = (3.0, 10.0, 30.0, 100.0)
@@ -76,7 +77,11 @@ def train_encoder_head(corpus: Corpus, model, encoder, metrics, log=print,
         examples = [corpus.splits[split][i] for i in indexes]
         return [e.text for e in examples], np.array([e.label for e in examples])
 
-    train_texts, y_train = rows("train", sample_indexes(corpus.labels("train"), per_class=TRAIN_PER_CLASS))
+    # The corpus's own texts only: training imagery that joined the SVM's train split (IMAGERY_SOURCE)
+    # must not become the domain model's negatives or be counted twice by the embedding model.
+    corpus_rows = np.array([i for i, e in enumerate(corpus.splits["train"]) if e.source != IMAGERY_SOURCE], dtype=int)
+    train_rows = corpus_rows[sample_indexes(np.array(corpus.labels("train"))[corpus_rows], per_class=TRAIN_PER_CLASS)]
+    train_texts, y_train = rows("train", train_rows)
     dev_texts, y_dev = rows("dev", sample_indexes(corpus.labels("dev"), total=DEV_SAMPLE[lang]))
     test_texts, y_test = rows("test", sample_indexes(corpus.labels("test"), total=TEST_SAMPLE[lang]))
     counts = np.unique(y_dev, return_counts=True)[1]
@@ -124,8 +129,8 @@ def train_encoder_head(corpus: Corpus, model, encoder, metrics, log=print,
     svm_idev_biased = _aligned(apply_class_bias(svm_idev_proba, model.class_bias), classes)
     # The domain model must above all not take corpus texts without emotion words for imagery (those
     # are the texts it could route): more of them from train, beyond the class sample, as negatives.
-    sampled = set(int(i) for i in sample_indexes(corpus.labels("train"), per_class=TRAIN_PER_CLASS))
-    plain = [e.text for i, e in enumerate(corpus.splits["train"]) if i not in sampled]
+    sampled = set(int(i) for i in train_rows)
+    plain = [corpus.splits["train"][i].text for i in corpus_rows if i not in sampled]
     if plain:  # a small train split may all be in the sample
         _, plain_no_word, _ = svm_outputs(plain)
         chosen = np.random.default_rng(0).permutation(np.flatnonzero(plain_no_word))[:DOMAIN_NEGATIVES]

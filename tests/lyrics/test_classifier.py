@@ -246,3 +246,29 @@ def test_the_encoder_head_is_chosen_on_the_whole_dev_split_and_ships_only_when_i
            and report["imagery_dev"]["combined"]["macro_f1"] > report["imagery_dev"]["svm"]["macro_f1"])
     assert report["shipped"] is won
     assert (model.models["en"].encoder_head is not None) is won
+
+
+def test_training_imagery_joins_the_svm_training_but_never_its_dev_part(tiny_data, monkeypatch):
+    import numpy as np
+
+    from recommender.lyrics import train as train_module
+    from recommender.lyrics.data import leak_key
+    from recommender.lyrics.train_encoder import IMAGERY_TRAIN_PATH, load_imagery, split_imagery_train
+
+    captured = {}
+    real_train_language = train_module.train_language
+
+    def spy(corpus, **kwargs):
+        captured["train"] = list(corpus.splits["train"])
+        return real_train_language(corpus, **kwargs)
+
+    monkeypatch.setitem(train_module.IMAGERY_IN_SVM, "en", 2)
+    monkeypatch.setattr(train_module, "train_language", spy)
+    model = train_module.train(tiny_data, ["en"], c_grid=(1.0,), output=None, log=lambda m: None, use_encoder=False,
+                               classifiers=("hierarchical",))
+    texts, labels = load_imagery("en", IMAGERY_TRAIN_PATH)
+    fit, dev = split_imagery_train(np.array(labels))
+    imagery = [e for e in captured["train"] if e.source == "imagery"]
+    assert model.card["languages"]["en"]["imagery_examples"] == len(imagery) == 2 * len(fit)
+    assert {leak_key(e.text) for e in imagery} == {leak_key(texts[i]) for i in fit}
+    assert not {leak_key(texts[i]) for i in dev} & {leak_key(e.text) for e in captured["train"]}
