@@ -19,9 +19,14 @@ def library_changed(**_kwargs):
     transaction.on_commit(bump_library_version)
 
 
+def pick_ids(picks) -> set[int]:
+    """The song ids a stored playlist ([{id, score, why}]) names, whatever else it holds."""
+    return {pick.get("id") for pick in picks or () if isinstance(pick, dict) and isinstance(pick.get("id"), int)}
+
+
 def playlist_song_ids(picks) -> set[int]:
-    """The ids of the songs in a stored playlist ([{id, score, why}]) that are still in the library."""
-    ids = {pick.get("id") for pick in picks or () if isinstance(pick, dict) and isinstance(pick.get("id"), int)}
+    """The ids of the songs in a stored playlist that are still in the library."""
+    ids = pick_ids(picks)
     return set(Song.objects.filter(id__in=ids).values_list("id", flat=True)) if ids else set()
 
 
@@ -29,8 +34,7 @@ def add_playlist_songs(recognition_id, picks) -> None:
     """The rows of a playlist stored with a queryset update (the worker's conditional write, which
     sends no post_save), in one query: only songs still in the library, as ``playlist_song_ids``.
     For a recognition that has none yet."""
-    ids = sorted({pick.get("id") for pick in picks or ()
-                  if isinstance(pick, dict) and isinstance(pick.get("id"), int)})
+    ids = sorted(pick_ids(picks))
     if not ids:
         return
     through = Recognition.playlist_songs.through._meta

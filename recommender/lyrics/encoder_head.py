@@ -149,14 +149,10 @@ class ImageryRouter:
     routes_only_without_emotion_words = True  # LanguageModel embeds only the texts that can be routed
 
     def routed(self, embeddings, no_emotion_word, embedding_proba=None) -> np.ndarray:
-        rows = (self.domain_model.predict_proba(embeddings)[:, 1] >= self.threshold) & np.asarray(no_emotion_word,
-                                                                                                   dtype=bool)
-        gate = getattr(self, "min_confidence", 0.0)  # routers pickled before the gate had none
-        if gate > 0 and rows.any():
-            if embedding_proba is None:
-                embedding_proba = self.embedding_model.predict_proba(embeddings)
-            rows &= embedding_proba.max(axis=1) >= gate
-        return rows
+        if embedding_proba is None:
+            embedding_proba = self.embedding_model.predict_proba(embeddings)
+        return route_mask(self.domain_model.predict_proba(embeddings)[:, 1], no_emotion_word, embedding_proba,
+                          self.threshold, getattr(self, "min_confidence", 0.0))  # routers pickled before the gate
 
     def predict_proba(self, svm_proba, svm_classes, embeddings, no_emotion_word) -> np.ndarray:
         """Probabilities with columns in ``EMOTIONS`` order."""
@@ -165,6 +161,13 @@ class ImageryRouter:
         rows = self.routed(embeddings, no_emotion_word, embedding_proba)
         out[rows] = embedding_proba[rows]
         return out
+
+
+def route_mask(imagery_probability, no_emotion_word, embedding_proba, threshold: float, min_confidence: float):
+    """Which texts the router hands to the embedding model (the rule, for serving and for the search
+    of its settings alike): no emotion word, on the imagery side, and the embedding model sure enough."""
+    return ((np.asarray(imagery_probability) >= threshold) & np.asarray(no_emotion_word, dtype=bool)
+            & (np.asarray(embedding_proba).max(axis=1) >= min_confidence))
 
 
 def fit_domain_model(X_corpus, X_imagery, C: float = 1.0):

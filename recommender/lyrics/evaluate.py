@@ -19,14 +19,13 @@ from .classifier import MODEL_PATH, SongClassifier, load_model
 from .data import load_corpus
 from .encoder import get_encoder
 from .segment import LANGUAGES
+from .train import metrics, save
 from .train_encoder import load_imagery
 
 BATCH = 2_000  # texts per progress line
 
 
 def score_served(model: SongClassifier, lang: str, texts, labels, log=print, name: str = "") -> dict:
-    from .train import metrics
-
     predicted, started = [], time.perf_counter()
     for start in range(0, len(texts), BATCH):
         batch = texts[start:start + BATCH]
@@ -65,8 +64,6 @@ def main(argv=None) -> int:
             print(f"{lang:8}  {split + ' ' + str(scores[split]['n']):13}  {scores[split]['accuracy']:8.3f}  "
                   f"{scores[split]['macro_f1']:8.3f}  ({served})")
     if args.write_card:
-        from .train import save
-
         for lang, scores in report.items():
             model.card["languages"][lang]["served"] = scores
         save(model, args.model)

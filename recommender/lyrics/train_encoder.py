@@ -19,7 +19,7 @@ import numpy as np
 from .class_bias import apply_class_bias
 from .data import Corpus
 from .encoder_head import (DEV_SAMPLE, TEST_SAMPLE, TRAIN_PER_CLASS, ImageryRouter, _aligned, fit_domain_model,
-                           fit_embedding_model, sample_indexes)
+                           fit_embedding_model, route_mask, sample_indexes)
 from .labels import EMOTIONS
 from .encoder import DIM
 from .segment import normalise, tokenize
@@ -44,6 +44,13 @@ def load_imagery(lang: str, path: Path | str = IMAGERY_PATH) -> tuple[list[str],
     with open(path, encoding="utf-8", newline="") as handle:
         rows = [row for row in csv.DictReader(handle, delimiter="\t") if row["lang"] == lang]
     return [row["line"] for row in rows], [row["emotion"] for row in rows]
+
+
+def embed_in_chunks(encoder, texts, chunk: int = 512) -> np.ndarray:
+    """[len(texts), DIM] vectors, embedded a chunk at a time so that the line cache keeps what an
+    interrupted training already embedded."""
+    return np.vstack([encoder.embed(texts[i:i + chunk]) for i in range(0, len(texts), chunk)]
+                     or [np.zeros((0, DIM), np.float32)])
 
 
 def split_imagery_train(labels, share: float = IMAGERY_DEV_SHARE, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +104,7 @@ def train_encoder_head(corpus: Corpus, model, encoder, metrics, log=print,
              "imagery_train": written_texts}
     embedded = {}
     for name, batch in texts.items():
-        embedded[name] = np.vstack([encoder.embed(batch[i:i + 512]) for i in range(0, len(batch), 512)])
+        embedded[name] = embed_in_chunks(encoder, batch)
         say(f"embedded {name}: {len(batch)} texts")
     X_fit, y_fit = embedded["imagery_train"][fit_rows], y_written[fit_rows]
     X_idev, y_idev = embedded["imagery_train"][dev_rows], y_written[dev_rows]
@@ -120,8 +127,7 @@ def train_encoder_head(corpus: Corpus, model, encoder, metrics, log=print,
     svm_full_pred = np.array(EMOTIONS)[svm_full_biased.argmax(axis=1)]
     routable = np.flatnonzero(no_word_full)
     X_full = np.zeros((len(full_texts), DIM), dtype=np.float32)
-    X_full[routable] = np.vstack([encoder.embed([full_texts[i] for i in routable[j:j + 512]])
-                                  for j in range(0, len(routable), 512)] or [np.zeros((0, DIM), np.float32)])
+    X_full[routable] = embed_in_chunks(encoder, [full_texts[i] for i in routable])
     say(f"embedded the whole dev split's {len(routable)} of {len(full_texts)} texts without emotion words")
     svm_dev_f1 = metrics(y_full, svm_full_pred)["macro_f1"]
     svm_idev_f1 = metrics(y_idev, svm_idev_pred)["macro_f1"]
@@ -135,8 +141,7 @@ def train_encoder_head(corpus: Corpus, model, encoder, metrics, log=print,
         _, plain_no_word, _ = svm_outputs(plain)
         chosen = np.random.default_rng(0).permutation(np.flatnonzero(plain_no_word))[:DOMAIN_NEGATIVES]
         plain = [plain[i] for i in chosen]
-    X_plain = np.vstack([encoder.embed(plain[i:i + 512]) for i in range(0, len(plain), 512)] or
-                        [np.zeros((0, DIM), np.float32)])
+    X_plain = embed_in_chunks(encoder, plain)
     say(f"embedded {len(plain)} more training texts without emotion words for the domain model")
     # Whether those extra negatives help is a choice made on dev, like the rest (they did in English,
     # not in Chinese, in the run of docs/lyrics-model.md).
@@ -146,18 +151,17 @@ def train_encoder_head(corpus: Corpus, model, encoder, metrics, log=print,
         domains.append((extra, domain_model, {"dev": domain_model.predict_proba(X_full)[:, 1],
                                               "imagery_dev": domain_model.predict_proba(X_idev)[:, 1]}))
     candidates = []
+    X = np.vstack([embedded["train"], X_fit])  # the embedding model's training set, each weight alike
+    y = np.concatenate([y_train, y_fit])
     for weight in imagery_weights:
-        X = np.vstack([embedded["train"], X_fit])
-        y = np.concatenate([y_train, y_fit])
         w = np.concatenate([np.ones(len(y_train)), np.full(len(y_fit), weight)])
         embedding_model, C, _ = fit_embedding_model(X, y, embedded["dev"], y_dev, sample_weight=w)
         emb_dev = _aligned(embedding_model.predict_proba(X_full), embedding_model.classes_)
         emb_idev = _aligned(embedding_model.predict_proba(X_idev), embedding_model.classes_)
         for (extra, domain_model, domain), threshold, gate in itertools.product(domains, ROUTING_THRESHOLDS,
                                                                                 CONFIDENCE_GATES):
-            sure_dev, sure_idev = emb_dev.max(axis=1) >= gate, emb_idev.max(axis=1) >= gate
-            routed_dev = (domain["dev"] >= threshold) & no_word_full & sure_dev
-            routed_idev = (domain["imagery_dev"] >= threshold) & no_word_idev & sure_idev
+            routed_dev = route_mask(domain["dev"], no_word_full, emb_dev, threshold, gate)
+            routed_idev = route_mask(domain["imagery_dev"], no_word_idev, emb_idev, threshold, gate)
             dev_pred = np.array(EMOTIONS)[np.where(routed_dev[:, None], emb_dev, svm_full_biased).argmax(axis=1)]
             idev_pred = np.array(EMOTIONS)[np.where(routed_idev[:, None], emb_idev, svm_idev_biased).argmax(axis=1)]
             scores = {"imagery_weight": weight, "domain_extra_negatives": extra, "threshold": threshold,
