@@ -64,7 +64,8 @@ class LanguageModel:
                 embeddings[rows] = encoder.embed([texts[i] for i in rows])
         else:
             embeddings = encoder.embed(texts)
-        return head.predict_proba(proba, self.classifier.classes_, embeddings, no_emotion_word), head.classes_
+        return (head.predict_proba(proba, self.classifier.classes_, embeddings, no_emotion_word, texts=texts),
+                head.classes_)
 
 
 @dataclass

@@ -68,8 +68,8 @@ class EncoderHead:
         """The combiner's classes in ``EMOTIONS`` order (scikit-learn sorts them by name)."""
         return np.array([e for e in EMOTIONS if e in set(self.combiner.classes_.tolist())])
 
-    def predict_proba(self, svm_proba, svm_classes, embeddings, no_emotion_word) -> np.ndarray:
-        """Probabilities with columns in ``classes_`` order."""
+    def predict_proba(self, svm_proba, svm_classes, embeddings, no_emotion_word, texts=None) -> np.ndarray:
+        """Probabilities with columns in ``classes_`` order (``texts``: unused, the router's signature)."""
         features = stack_features(svm_proba, svm_classes, self.embedding_model.predict_proba(embeddings),
                                   self.embedding_model.classes_, no_emotion_word)
         proba = apply_class_bias(self.combiner.predict_proba(features), self.class_bias)
@@ -138,7 +138,7 @@ class ImageryRouter:
     """
 
     embedding_model: object  # LogisticRegression on the encoder's vectors, 7 emotions
-    domain_model: object  # LogisticRegression on the encoder's vectors: 1 = reads like imagery
+    domain_model: object  # DomainModel (or, pickled before it, a LogisticRegression on the vectors)
     svm_bias: object  # the LanguageModel's class_bias (aligned with the SVM's classes)
     threshold: float = 0.5
     # ... and only where the embedding model is at least this sure of its emotion: a corpus text that
@@ -148,17 +148,24 @@ class ImageryRouter:
     classes_ = np.array(EMOTIONS)
     routes_only_without_emotion_words = True  # LanguageModel embeds only the texts that can be routed
 
-    def routed(self, embeddings, no_emotion_word, embedding_proba=None) -> np.ndarray:
+    def routed(self, embeddings, no_emotion_word, embedding_proba=None, texts=None) -> np.ndarray:
         if embedding_proba is None:
             embedding_proba = self.embedding_model.predict_proba(embeddings)
-        return route_mask(self.domain_model.predict_proba(embeddings)[:, 1], no_emotion_word, embedding_proba,
-                          self.threshold, getattr(self, "min_confidence", 0.0))  # routers pickled before the gate
+        no_emotion_word = np.asarray(no_emotion_word, dtype=bool)
+        probability = np.zeros(len(no_emotion_word))
+        rows = np.flatnonzero(no_emotion_word)  # the only texts that can be routed: the rest are not read
+        if len(rows):
+            probability[rows] = imagery_probability(self.domain_model, np.asarray(embeddings)[rows],
+                                                    None if texts is None else [texts[i] for i in rows])
+        return route_mask(probability, no_emotion_word, embedding_proba, self.threshold,
+                          getattr(self, "min_confidence", 0.0))  # routers pickled before the gate
 
-    def predict_proba(self, svm_proba, svm_classes, embeddings, no_emotion_word) -> np.ndarray:
-        """Probabilities with columns in ``EMOTIONS`` order."""
+    def predict_proba(self, svm_proba, svm_classes, embeddings, no_emotion_word, texts=None) -> np.ndarray:
+        """Probabilities with columns in ``EMOTIONS`` order (``texts``: needed by a domain model that
+        reads characters, ``DomainModel``)."""
         out = _aligned(apply_class_bias(np.asarray(svm_proba), self.svm_bias), svm_classes)
         embedding_proba = _aligned(self.embedding_model.predict_proba(embeddings), self.embedding_model.classes_)
-        rows = self.routed(embeddings, no_emotion_word, embedding_proba)
+        rows = self.routed(embeddings, no_emotion_word, embedding_proba, texts)
         out[rows] = embedding_proba[rows]
         return out
 
@@ -177,3 +184,55 @@ def fit_domain_model(X_corpus, X_imagery, C: float = 1.0):
     X = np.vstack([X_corpus, X_imagery])
     y = np.concatenate([np.zeros(len(X_corpus), dtype=int), np.ones(len(X_imagery), dtype=int)])
     return LogisticRegression(C=C, class_weight="balanced", max_iter=2000).fit(X, y)
+
+
+DOMAIN_KINDS = ("embedding", "characters", "both")
+
+
+@dataclass
+class DomainModel:
+    """How much a text reads like imagery, from its characters, its embedding, or both.
+
+    In Chinese, e5's vectors put Weibo posts without emotion words close to imagery lines, while their
+    characters still tell them apart (a post's 哈哈, 转发, 疫情 against a scene's 窗, 灯, 雨); ``both`` takes
+    the geometric mean of the two models' probabilities, so a text must read like imagery to each."""
+
+    kind: str  # one of DOMAIN_KINDS
+    embedding_model: object = None  # fit_domain_model's LogisticRegression on the vectors
+    vectorizer: object = None  # TfidfVectorizer over character 1-2-grams of the normalised text
+    character_model: object = None  # LogisticRegression on the vectorizer's output
+
+    def imagery_probability(self, embeddings, texts) -> np.ndarray:
+        parts = []
+        if self.kind in ("embedding", "both"):
+            parts.append(self.embedding_model.predict_proba(embeddings)[:, 1])
+        if self.kind in ("characters", "both"):
+            if texts is None:
+                raise ValueError("a character domain model needs the texts")
+            from .segment import normalise
+
+            parts.append(self.character_model.predict_proba(self.vectorizer.transform([normalise(t) for t in texts]))[:, 1])
+        return np.sqrt(parts[0] * parts[1]) if len(parts) == 2 else parts[0]
+
+
+def fit_character_domain_model(corpus_texts, imagery_texts, C: float = 10.0):
+    """(vectorizer, model): imagery lines (1) against corpus texts (0) on character 1-2-grams. Cheap
+    enough to learn from every corpus training text that could be routed, not a sample."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from .segment import normalise
+
+    texts = [normalise(t) for t in list(corpus_texts) + list(imagery_texts)]
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    y = np.concatenate([np.zeros(len(corpus_texts), dtype=int), np.ones(len(imagery_texts), dtype=int)])
+    model = LogisticRegression(C=C, class_weight="balanced", max_iter=3000).fit(vectorizer.fit_transform(texts), y)
+    return vectorizer, model
+
+
+def imagery_probability(domain_model, embeddings, texts=None) -> np.ndarray:
+    """P(imagery) from a ``DomainModel`` or from the bare embedding LogisticRegression of routers
+    pickled before it."""
+    if isinstance(domain_model, DomainModel):
+        return domain_model.imagery_probability(embeddings, texts)
+    return domain_model.predict_proba(embeddings)[:, 1]

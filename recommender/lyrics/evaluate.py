@@ -25,13 +25,31 @@ from .train_encoder import load_imagery
 BATCH = 2_000  # texts per progress line
 
 
-def score_served(model: SongClassifier, lang: str, texts, labels, log=print, name: str = "") -> dict:
+def score_served(model: SongClassifier, lang: str, texts, labels, log=print, name: str = "",
+                 keep_predictions: bool = False) -> dict:
+    """Metrics of the served model on ``texts``; with ``keep_predictions`` also each text's emotion, so a
+    test can tell which lines another CPU reads differently (the 4-bit encoder's arithmetic is not
+    bit-identical across instruction sets, and a line near a routing threshold can flip)."""
     predicted, started = [], time.perf_counter()
     for start in range(0, len(texts), BATCH):
         batch = texts[start:start + BATCH]
         predicted.extend(emotion for emotion, _ in model.classify_many(batch, [lang] * len(batch)))
         log(f"[{lang} {name}] {len(predicted)}/{len(texts)} texts, {time.perf_counter() - started:.0f}s")
-    return metrics(list(labels), predicted)
+    scores = metrics(list(labels), predicted)
+    return {**scores, "predicted": predicted} if keep_predictions else scores
+
+
+def machine() -> str:
+    """The CPU the figures were measured on (they can differ by a line or two on another one)."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def evaluate(model: SongClassifier, langs=LANGUAGES, data_dir: Path | None = None, log=print) -> dict:
@@ -44,7 +62,9 @@ def evaluate(model: SongClassifier, langs=LANGUAGES, data_dir: Path | None = Non
         head = getattr(model.models[lang], "encoder_head", None) is not None
         report[lang] = {"encoder_head": head, "encoder_loaded": encoder_loaded,
                         "test": score_served(model, lang, corpus.texts("test"), corpus.labels("test"), log, "test"),
-                        "imagery": score_served(model, lang, imagery_texts, imagery_labels, log, "imagery")}
+                        "imagery": score_served(model, lang, imagery_texts, imagery_labels, log, "imagery",
+                                                keep_predictions=True),
+                        "machine": machine()}
     return report
 
 

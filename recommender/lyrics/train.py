@@ -30,7 +30,7 @@ from .labels import EMOTIONS
 from .lexicon import get_lexicon
 from .segment import LANGUAGES, detect_language
 from .svm import PAPER_TREE, FlatSVM, HierarchicalSVM, LexiconArgmax
-from .train_encoder import IMAGERY_SOURCE, IMAGERY_TRAIN_PATH, load_imagery, split_imagery_train, train_encoder_head
+from .train_encoder import IMAGERY_SOURCE, train_encoder_head, training_imagery
 
 # Settings tried on dev. Chosen from a wider search (docs/lyrics-model.md): word 1-2 grams with the
 # lexicon values everywhere, character 1-3 grams on top for Chinese.
@@ -76,10 +76,10 @@ def add_imagery(corpus: Corpus, repeat: int) -> int:
     """The training imagery's fit part (never its dev part) joins train, ``repeat`` times; lines added."""
     if not repeat:
         return 0
-    texts, labels = load_imagery(corpus.lang, IMAGERY_TRAIN_PATH)
-    fit, _dev = split_imagery_train(np.array(labels))
-    corpus.splits["train"].extend(Example(texts[i], labels[i], IMAGERY_SOURCE) for _ in range(repeat) for i in fit)
-    return len(fit) * repeat
+    texts, labels, _dev_texts, _dev_labels = training_imagery(corpus.lang)
+    corpus.splits["train"].extend(Example(text, str(label), IMAGERY_SOURCE) for _ in range(repeat)
+                                  for text, label in zip(texts, labels))
+    return len(texts) * repeat
 
 
 CLASSIFIERS = ("hierarchical", "flat")
