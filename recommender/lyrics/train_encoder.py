@@ -171,14 +171,17 @@ def train_encoder_head(corpus: Corpus, model, encoder, metrics, log=print,
     # two (or both) decides, like the rest, is a choice made on dev.
     corpus_train = [corpus.splits["train"][i].text for i in corpus_rows]
     _, corpus_no_word, _ = svm_outputs(corpus_train)
-    vectorizer, character_model = fit_character_domain_model(
-        [text for text, no_word in zip(corpus_train, corpus_no_word) if no_word], fit_texts)
-    say(f"character domain model: {int(corpus_no_word.sum())} corpus texts without emotion words "
-        f"against {len(fit_texts)} imagery lines")
+    routable_train = [text for text, no_word in zip(corpus_train, corpus_no_word) if no_word]
+    kinds = DOMAIN_KINDS if routable_train else ("embedding",)  # a tiny train split may have none
+    vectorizer = character_model = None
+    if routable_train:
+        vectorizer, character_model = fit_character_domain_model(routable_train, fit_texts)
+        say(f"character domain model: {len(routable_train)} corpus texts without emotion words "
+            f"against {len(fit_texts)} imagery lines")
     domains = []
     for extra in (0, len(plain)):
         embedding_domain = fit_domain_model(np.vstack([embedded["train"], X_plain[:extra]]), X_fit, C=DOMAIN_C)
-        for kind in DOMAIN_KINDS:
+        for kind in kinds:
             if kind == "characters" and extra:
                 continue  # the extra negatives concern the embedding side only
             domain_model = DomainModel(kind, embedding_domain if kind != "characters" else None,
