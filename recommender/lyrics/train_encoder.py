@@ -158,10 +158,14 @@ def train_encoder_head(corpus: Corpus, model, encoder, metrics, log=print,
     svm_idev_biased = _aligned(apply_class_bias(svm_idev_proba, model.class_bias), classes)
     # The domain model must above all not take corpus texts without emotion words for imagery (those
     # are the texts it could route): more of them from train, beyond the class sample, as negatives.
+    # Which corpus training texts hold no emotion word: read once, for these negatives and the character model.
+    corpus_train = [corpus.splits["train"][i].text for i in corpus_rows]
+    _, corpus_no_word, _ = svm_outputs(corpus_train)
     sampled = set(int(i) for i in train_rows)
-    plain = [corpus.splits["train"][i].text for i in corpus_rows if i not in sampled]
+    outside_sample = [k for k, i in enumerate(corpus_rows) if i not in sampled]
+    plain = [corpus_train[k] for k in outside_sample]
     if plain:  # a small train split may all be in the sample
-        _, plain_no_word, _ = svm_outputs(plain)
+        plain_no_word = corpus_no_word[outside_sample]
         chosen = np.random.default_rng(0).permutation(np.flatnonzero(plain_no_word))[:DOMAIN_NEGATIVES]
         plain = [plain[i] for i in chosen]
     X_plain = embed_in_chunks(encoder, plain)
@@ -169,8 +173,6 @@ def train_encoder_head(corpus: Corpus, model, encoder, metrics, log=print,
     # The character model reads every routable corpus training text (no embedding needed), the
     # embedding model the class sample plus, where dev chose them, those extra negatives. Which of the
     # two (or both) decides, like the rest, is a choice made on dev.
-    corpus_train = [corpus.splits["train"][i].text for i in corpus_rows]
-    _, corpus_no_word, _ = svm_outputs(corpus_train)
     routable_train = [text for text, no_word in zip(corpus_train, corpus_no_word) if no_word]
     kinds = DOMAIN_KINDS if routable_train else ("embedding",)  # a tiny train split may have none
     vectorizer = character_model = None
