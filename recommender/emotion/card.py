@@ -112,8 +112,10 @@ def shipped_training_commands(weights_dir: Path = WEIGHTS_DIR) -> list[str]:
         crop = f" --crop {recipe['crop']}" if recipe.get("crop", 48) != 48 else ""
         mixup = f" --mixup {recipe['mixup']}" if recipe.get("mixup") else ""
         ferplus = f" --ferplus {recipe['ferplus']}" if recipe.get("ferplus") else ""
+        distil = (f" --distil {' '.join(recipe['distil'])} --distil-weight {recipe['distil_weight']}"
+                  if recipe.get("distil") else "")
         return (f"python manage.py train_emotion_model --arch {recipe['arch']} --epochs {recipe['epochs']} "
-                f"--learning-rate {recipe['learning_rate']}{equalize}{crop}{mixup}{ferplus}{extra}")
+                f"--learning-rate {recipe['learning_rate']}{equalize}{crop}{mixup}{ferplus}{distil}{extra}")
 
     if not summary.get("recipe"):
         return ["python manage.py train_emotion_model --arch mien_vgg --epochs 20 --export   # resumable: add --resume"]
@@ -216,6 +218,42 @@ def lever_sections() -> list[str]:
     return ["## Levers, measured on PublicTest", "", *lines] if lines else []
 
 
+TEACHERS_PROSE = [
+    "## Teachers: every trained model's predictions, kept",
+    "",
+    "A lever run's weights stay in `runs/`, which the next session's machine does not have. Its predictions "
+    "on train and PublicTest as it would be served (float16, ~0.4 MB; never PrivateTest) are committed in "
+    "`recommender/emotion/weights/teachers/` instead, so models trained in different sessions can be averaged "
+    "on PublicTest and distilled into one served student (`train --distil NAME ... --distil-weight W`: the "
+    "targets become (1 - W) x the smoothed label + W x the teachers' mean) without training them again. "
+    "Recorded with `python -m recommender.emotion.teachers record NAME=PATH`; the ensembles below with "
+    "`python -m recommender.emotion.teachers ensemble` (latency: the members' one-face times added, each "
+    "measured on the machine and the day it was recorded, on one thread beside a training run).",
+]
+
+
+def teacher_section(data_dir: Path = DEFAULT_DATA_DIR, teachers_dir: Path | None = None) -> list[str]:
+    """The recorded teachers and every ensemble of them, on PublicTest."""
+    from .teachers import TEACHERS_DIR, ensembles, recorded
+
+    metas = recorded(teachers_dir or TEACHERS_DIR)
+    if not metas:
+        return []
+    lines = [*TEACHERS_PROSE, "", "| teacher | views | train acc (clean faces) | PublicTest acc | "
+             "PublicTest macro recall | one face, ms | recorded |", "|---|---|---|---|---|---|---|"]
+    for name, meta in metas.items():
+        lines.append(f"| {name} | {meta['views']} | {meta['train']['accuracy']:.2%} | "
+                     f"{meta['public_test']['accuracy']:.2%} | {meta['public_test']['macro_recall']:.2%} | "
+                     f"{meta['one_face_ms']:.2f} | {meta['recorded']} |")
+    if len(metas) > 1:
+        lines += ["", "| ensemble | PublicTest acc | PublicTest macro recall | one face, ms |", "|---|---|---|---|"]
+        for row in ensembles(list(metas), data_dir, teachers_dir or TEACHERS_DIR):
+            if "+" in row["teachers"]:
+                lines.append(f"| {row['teachers']} | {row['public_test_accuracy']:.2%} | "
+                             f"{row['public_test_macro_recall']:.2%} | {row['one_face_ms']:.2f} |")
+    return lines + [""]
+
+
 def write_card(data_dir: Path = DEFAULT_DATA_DIR, fer_model: Path | None = None) -> Path:
     DOCS_DIR.mkdir(exist_ok=True)
     with np.load(Path(data_dir) / "train.npz") as train:
@@ -305,6 +343,7 @@ def write_card(data_dir: Path = DEFAULT_DATA_DIR, fer_model: Path | None = None)
         "human agreement on FER2013 is about 65 +/- 5% (the paper's reference [18]).",
         "",
         *lever_sections(),
+        *teacher_section(data_dir),
         *FACE_PATH_PROSE,
         "",
         *sections,

@@ -53,7 +53,15 @@ class Recipe:
     crop: int = FACE_SIZE  # train on random crop x crop windows of the face; served on ten crops
     mixup: float = 0.0  # Beta(alpha, alpha) mixup; 0 = off
     ferplus: float = 0.0  # blend of the FER+ vote distribution into the targets (replaces smoothing); 0 = off
+    distil: list[str] | None = None  # teachers (teachers.py) whose mean probabilities join the targets
+    distil_weight: float = 0.5  # share of the teachers in the targets when distilling
     precision: str = "float32"  # Keras dtype policy the run trained under (chosen by the CPU: pipeline.py)
+
+    def __post_init__(self):
+        if self.distil and self.ferplus > 0:
+            raise ValueError("distil from teachers or blend FER+ votes, not both (each replaces the targets)")
+        if self.distil and not 0 < self.distil_weight <= 1:
+            raise ValueError(f"the distillation weight must be in (0, 1], not {self.distil_weight}")
 
     @classmethod
     def for_arch(cls, arch: str, epochs: int, **overrides) -> "Recipe":
@@ -101,7 +109,7 @@ def compile_model(model, recipe: Recipe, steps_per_epoch: int):
 
 def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFAULT_DATA_DIR,
           runs_dir: Path = DEFAULT_RUNS_DIR, run_name: str | None = None, limit: int | None = None,
-          verbose: int | None = None, **overrides) -> dict:
+          verbose: int | None = None, teachers_dir: Path | None = None, **overrides) -> dict:
     """Train (or resume) one run in ``runs_dir/(run_name or arch)``; returns the summary dict.
 
     ``init_from`` (an override) starts from another model's weights with a fresh schedule: a
@@ -147,6 +155,12 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
         soft_targets, keep = soft_targets[:len(y_train)], keep[:len(y_train)]
         print(f"FER+ votes blended at {recipe.ferplus}: {int((~keep).sum())} low-vote rows dropped", flush=True)
         x_train, y_train, soft_targets = x_train[keep], y_train[keep], soft_targets[keep]
+    if recipe.distil:
+        from .teachers import TEACHERS_DIR, distillation_targets, predictions
+
+        teacher = predictions(recipe.distil, "train", y_train, teachers_dir or TEACHERS_DIR)
+        soft_targets = distillation_targets(teacher, y_train, recipe.distil_weight, recipe.label_smoothing)
+        print(f"distilling from {'+'.join(recipe.distil)} at {recipe.distil_weight}", flush=True)
     if recipe.equalize:
         from .faces import equalize
 
@@ -292,6 +306,10 @@ def add_arguments(parser):
     parser.add_argument("--mixup", type=float, help="mixup's Beta(alpha, alpha); 0 = off (default)")
     parser.add_argument("--ferplus", type=float, help="blend FER+'s vote distribution into the targets "
                         "(0-1; replaces label smoothing) and drop rows with under 4 votes for the 7 classes")
+    parser.add_argument("--distil", nargs="+", metavar="TEACHER",
+                        help="train on the named teachers' mean predictions blended into the targets "
+                        "(record them first: python -m recommender.emotion.teachers record)")
+    parser.add_argument("--distil-weight", type=float, help="the teachers' share of the targets (default 0.5)")
     parser.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"],
                         help="training dtype policy (default auto: bfloat16 where the CPU has AMX/AVX512-BF16)")
     parser.add_argument("--export", action="store_true", help="copy the best model into the shipped weights")
@@ -302,7 +320,8 @@ def run_from_args(args):
                     runs_dir=args.runs_dir, run_name=args.run_name, limit=args.limit,
                     batch_size=args.batch_size, learning_rate=args.learning_rate,
                     init_from=args.init_from, equalize=args.equalize, crop=args.crop, mixup=args.mixup,
-                    ferplus=args.ferplus, precision=args.precision)
+                    ferplus=args.ferplus, distil=args.distil, distil_weight=args.distil_weight,
+                    precision=args.precision)
     if args.export:
         print(f"exported {export(args.arch, args.runs_dir, run_name=args.run_name)}")
     return summary

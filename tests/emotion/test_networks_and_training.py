@@ -287,3 +287,56 @@ def test_ferplus_votes_blend_into_targets_and_low_vote_rows_are_dropped(tmp_path
     np.testing.assert_allclose(targets[0], [0.5 + 0.3, 0, 0, 0, 0, 0, 0.2])  # angry label + its votes
     np.testing.assert_allclose(targets[3], 0.5 * np.eye(7)[4] + 0.5 / 7)
     np.testing.assert_allclose(targets.sum(axis=1), 1, atol=1e-6)
+
+
+def test_teachers_are_recorded_averaged_checked_and_distilled_into_a_student(tiny_fer, crop_and_plain_models, tmp_path):
+    from recommender.emotion import teachers
+    from recommender.emotion.evaluate import report
+    from recommender.emotion.pipeline import load_split
+    from recommender.emotion.predictor import Predictor
+    from recommender.emotion.train import train
+
+    shelf = tmp_path / "teachers"
+    for name, path in crop_and_plain_models.items():
+        meta = teachers.record(name, path, tiny_fer, shelf)
+        assert meta["views"] == Predictor(path).views and meta["one_face_ms"] > 0
+    assert set(teachers.recorded(shelf)) == {"plain", "crop"}
+    assert not list(shelf.glob("private_test*")) and "private_test" not in teachers.recorded(shelf)["plain"]
+    x, y = load_split(tiny_fer, "public_test")
+    served = Predictor(crop_and_plain_models["plain"]).predict(x)
+    plain = teachers.predictions(["plain"], "public_test", y, shelf)
+    np.testing.assert_allclose(plain, served, atol=1e-3)  # float16 on disk, as served
+    assert teachers.recorded(shelf)["plain"]["public_test"]["accuracy"] == report(y, served)["accuracy"]
+    pair = teachers.predictions(["plain", "crop"], "public_test", y, shelf)
+    np.testing.assert_allclose(pair, (plain + teachers.predictions(["crop"], "public_test", y, shelf)) / 2, atol=1e-5)
+    rows = teachers.ensembles(["plain", "crop"], tiny_fer, shelf)
+    assert {r["teachers"] for r in rows} == {"plain", "crop", "plain+crop"}
+    assert rows == sorted(rows, key=lambda r: -r["public_test_accuracy"])
+    from recommender.emotion.card import teacher_section
+
+    card = "\n".join(teacher_section(tiny_fer, shelf))
+    assert "| plain | 2 |" in card and "| crop | 10 |" in card
+    pair_row = next(r for r in rows if r["teachers"] == "plain+crop")
+    assert f"| crop+plain | {pair_row['public_test_accuracy']:.2%} |" in card  # the card lists teachers by name
+
+    # Another split under the same name is refused instead of pairing predictions with the wrong faces.
+    with pytest.raises(ValueError, match="another public_test split"):
+        teachers.predictions(["plain"], "public_test", (y + 1) % 7, shelf)
+    with pytest.raises(FileNotFoundError, match="recorded: crop, plain"):
+        teachers.predictions(["nobody"], "train", y, shelf)
+    with pytest.raises(ValueError, match="teachers predict"):
+        teachers.predictions(["plain"], "private_test", y, shelf)
+    with pytest.raises(ValueError, match="teacher name"):
+        teachers.record("../escape", crop_and_plain_models["plain"], tiny_fer, shelf)
+
+    targets = teachers.distillation_targets(pair, y, 0.25, 0.1)
+    expected = 0.75 * (np.eye(7)[y] * 0.9 + 0.1 / 7) + 0.25 * pair
+    np.testing.assert_allclose(targets, expected, atol=1e-6)
+    np.testing.assert_allclose(targets.sum(axis=1), 1, atol=1e-5)
+
+    summary = train("mien_vgg", 1, data_dir=tiny_fer, runs_dir=tmp_path / "runs", limit=64, verbose=0,
+                    batch_size=32, teachers_dir=shelf, distil=["plain", "crop"], distil_weight=0.5)
+    assert summary["recipe"]["distil"] == ["plain", "crop"] and summary["epochs_done"] == 1
+    with pytest.raises(ValueError, match="not both"):
+        train("mien_vgg", 1, data_dir=tiny_fer, runs_dir=tmp_path / "runs2", limit=64, verbose=0,
+              teachers_dir=shelf, distil=["plain"], ferplus=0.4)
