@@ -47,15 +47,17 @@ def view_counts(size: int) -> list[int]:
 
 
 def measure(candidates: dict[str, Path], data_dir: Path = DEFAULT_DATA_DIR, pairs: bool = True) -> list[dict]:
+    from .lite import ensure_converted
     from .predictor import Predictor
 
     x, y = load_split(data_dir, "public_test")
     face = x[:1]
     rows, outputs = [], {}
     for name, path in candidates.items():
-        predictor = Predictor(path, views=1)  # loads the model once; its input size says which views fit
-        for views in view_counts(int(predictor.model.input_shape[1])):
-            predictor = predictor if views == predictor.views else Predictor(path, views=views)
+        ensure_converted(path)  # every candidate timed on the runtime the shipped model is served on
+        predictor = Predictor(path, views=1, runtime="litert")  # its input size says which views fit
+        for views in view_counts(predictor.input_size):
+            predictor = predictor if views == predictor.views else Predictor(path, views=views, runtime="litert")
             probabilities = predictor.predict(x)
             result = report(y, probabilities)
             ms = one_face_ms(predictor.predict, face)

@@ -1,9 +1,10 @@
 """The fast serving path for the emotion network: loaded once per process, compiled once.
 
-``model.predict`` sets up a data pipeline on every call (~100 ms for one face); a
-``tf.function`` with a fixed input signature is traced once and then costs a few milliseconds.
-TensorFlow is imported only when the first predictor is built, so importing this module (from
-Django, or a Celery prefork parent) stays light, and a worker loads the model after the fork.
+``model.predict`` sets up a data pipeline on every call (~100 ms for one face). The shipped model is
+served through LiteRT from a .tflite converted from its .keras file (``lite.py``), without TensorFlow;
+any other model through a ``tf.function`` with a fixed input signature, traced once. Nothing heavy is
+imported until the first predictor is built, so importing this module (from Django, or a Celery prefork
+parent) stays light, and a worker loads the model after the fork.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from .faces import equalize
 from .labels import EMOTIONS, FACE_SIZE
 
-__all__ = ["WEIGHTS_DIR", "Predictor", "default_model_path", "get_predictor", "naive_predict", "validate_faces"]
+__all__ = ["WEIGHTS_DIR", "RUNTIMES", "Predictor", "default_model_path", "get_predictor", "naive_predict", "validate_faces"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 NUM_CLASSES = len(EMOTIONS)
@@ -96,6 +97,9 @@ def serving_views(model_path: Path, input_size: int) -> int:
     return 10 if input_size < FACE_SIZE else 2
 
 
+RUNTIMES = ("auto", "litert", "tensorflow")
+
+
 class Predictor:
     """Probabilities for 48x48 face crops, in FER2013 class order.
 
@@ -103,33 +107,69 @@ class Predictor:
     image, and for a model trained on smaller random crops, the crops the recipe names (``views``
     overrides it); all views of all faces run as one batch. Without tta, one view: the whole face,
     or its centre crop. predict() may be called from several threads at once.
+
+    runtime: "auto" serves through LiteRT when a .tflite converted from this very .keras file lies
+    beside it (``lite.py``; no TensorFlow in the process), else through TensorFlow; "litert" insists
+    on the former, "tensorflow" on the latter (the baseline in benchmarks, and the only one with ``model``).
     """
 
-    def __init__(self, model_path: str | Path, tta: bool = True, views: int | None = None):
+    def __init__(self, model_path: str | Path, tta: bool = True, views: int | None = None,
+                 runtime: str = "auto"):
         path = Path(model_path)
         if not path.is_file():
             raise FileNotFoundError(
                 f"emotion model not found: {path} (train one with recommender/emotion/train.py, "
                 "or point MIEN_EMOTION_MODEL at a .keras file)"
             )
-        _configure_threads()
-        import keras
-        import tensorflow as tf
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime {runtime!r}: choose from {', '.join(RUNTIMES)}")
+        from .lite import LiteModel, matching_lite_model
 
         self.model_path = path
         self.tta = bool(tta)
         self.equalize = model_equalizes(path)
-        self.model = keras.saving.load_model(path, compile=False)
-        size = int(self.model.input_shape[1])
+        lite = None if runtime == "tensorflow" else matching_lite_model(path)
+        if runtime == "litert" and lite is None:
+            raise FileNotFoundError(f"no LiteRT model converted from {path}: run python -m recommender.emotion.lite {path}")
+        self.runtime = "litert" if lite else "tensorflow"
+        self.model = None
+        if lite:
+            self._lite = LiteModel(lite)
+            size = self._lite.input_size
+        else:
+            _configure_threads()
+            import keras
+
+            self.model = keras.saving.load_model(path, compile=False)
+            size = int(self.model.input_shape[1])
         if not 0 < size <= FACE_SIZE:
             raise ValueError(f"{path}: the model takes {size}x{size} faces; at most {FACE_SIZE} can be cut from a face")
+        self.input_size = size
         self.views = 1 if not self.tta else int(views or serving_views(path, size))
         if self.views not in (1, 2, 5, 10) or (size == FACE_SIZE and self.views > 2):
             raise ValueError(f"{self.views} views of a {size}x{size} model: choose 1 or 2"
                              + (", 5 or 10" if size < FACE_SIZE else ""))
-        offsets = crop_offsets(size, self.views)
-        mirror = self.views > 1 and self.views != len(offsets)
-        model = self.model
+        self._offsets = crop_offsets(size, self.views)
+        self._mirror = self.views > 1 and self.views != len(self._offsets)
+        self._run = self._run_lite if lite else self._traced_tensorflow()
+        # Run once now, not on the first person; and a model with the wrong contract fails here.
+        out = self._run(np.zeros([1, FACE_SIZE, FACE_SIZE, 1], np.float32))
+        if out.shape != (1, NUM_CLASSES):
+            raise ValueError(f"{path}: the model outputs {list(out.shape)} for one face, not [1, {NUM_CLASSES}]")
+
+    def _run_lite(self, pixels: np.ndarray) -> np.ndarray:
+        size = self.input_size
+        crops = [pixels[:, y:y + size, x:x + size, :] for y, x in self._offsets]
+        if self._mirror:
+            crops += [c[:, :, ::-1, :] for c in crops]
+        # One call on all views beats one call per view for the few faces a request has.
+        out = self._lite(np.concatenate(crops, axis=0))
+        return out.reshape(len(crops), len(pixels), NUM_CLASSES).mean(axis=0)
+
+    def _traced_tensorflow(self):
+        import tensorflow as tf
+
+        model, size, offsets, mirror = self.model, self.input_size, self._offsets, self._mirror
 
         @tf.function(input_signature=[tf.TensorSpec([None, FACE_SIZE, FACE_SIZE, 1], tf.float32)],
                      reduce_retracing=True)
@@ -139,16 +179,10 @@ class Predictor:
                 crops += [tf.reverse(c, axis=[2]) for c in crops]
             if len(crops) == 1:
                 return model(crops[0], training=False)
-            # One call on all views beats one call per view for the few faces a request has.
             out = model(tf.concat(crops, axis=0), training=False)
             return tf.reduce_mean(tf.stack(tf.split(out, len(crops), axis=0)), axis=0)
 
-        self._serve = serve
-        self._tf = tf
-        # Trace now, not on the first person; and a model with the wrong contract fails here.
-        out = self._serve(tf.zeros([1, FACE_SIZE, FACE_SIZE, 1], tf.float32)).numpy()
-        if out.shape != (1, NUM_CLASSES):
-            raise ValueError(f"{path}: the model outputs {list(out.shape)} for one face, not [1, {NUM_CLASSES}]")
+        return lambda pixels: serve(tf.constant(pixels)).numpy()
 
     def predict(self, faces) -> np.ndarray:
         """uint8 faces [N,48,48] -> float32 probabilities [N,7] (EMOTIONS order, rows sum to 1)."""
@@ -158,12 +192,12 @@ class Predictor:
         if self.equalize:
             faces = equalize(faces)
         pixels = faces[..., None].astype(np.float32)  # the model rescales 0..255 itself
-        parts = [self._serve(self._tf.constant(pixels[i:i + MAX_BATCH])).numpy()
-                 for i in range(0, len(pixels), MAX_BATCH)]
+        parts = [self._run(pixels[i:i + MAX_BATCH]) for i in range(0, len(pixels), MAX_BATCH)]
         return _normalise(np.concatenate(parts, axis=0))
 
     def __repr__(self) -> str:
-        return f"Predictor({str(self.model_path)!r}, tta={self.tta}, views={self.views})"
+        return (f"Predictor({str(self.model_path)!r}, tta={self.tta}, views={self.views}, "
+                f"runtime={self.runtime!r})")
 
 
 def naive_predict(model, faces) -> np.ndarray:

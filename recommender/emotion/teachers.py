@@ -41,11 +41,13 @@ def record(name: str, model_path: Path, data_dir: Path, teachers_dir: Path = TEA
     """Predict train and PublicTest with the model as it is served (its recipe's views) and keep both."""
     from .choose import one_face_ms
     from .evaluate import report
+    from .lite import ensure_converted
     from .pipeline import load_split
     from .predictor import Predictor
 
     _check_name(name)
-    predictor = Predictor(model_path, views=views)
+    ensure_converted(model_path)  # predicted and timed on the runtime the shipped model is served on
+    predictor = Predictor(model_path, views=views, runtime="litert")
     arrays, meta = {}, {"name": name, "model": str(model_path), "views": predictor.views,
                         "model_sha256": hashlib.sha256(Path(model_path).read_bytes()).hexdigest(),
                         "recorded": date.today().isoformat()}

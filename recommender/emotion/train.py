@@ -258,6 +258,9 @@ def export(arch: str, runs_dir: Path = DEFAULT_RUNS_DIR, weights_dir: Path = WEI
     shipped = networks.build(arch, input_size=recipe.crop)
     shipped.set_weights(best.get_weights())
     shipped.save(target)
+    from .lite import convert
+
+    convert(target)  # served through LiteRT (predictor.py)
     history = lineage_history(run_dir, recipe)
     history_path = weights_dir / f"{stem}.history.csv"
     history_path.unlink(missing_ok=True)

@@ -1,5 +1,6 @@
 """The serving predictor, on a tiny untrained model with the shipped model's contract."""
 
+import os
 import subprocess
 import sys
 import threading
@@ -123,3 +124,78 @@ def test_views_that_do_not_fit_the_model_are_refused(tiny_model_path, crop_model
         P.Predictor(tiny_model_path, views=10)  # a 48 model has no corners to cut
     with pytest.raises(ValueError, match="5 or 10"):
         P.Predictor(crop_model_path, views=3)
+
+
+@pytest.fixture(scope="module")
+def converted(tiny_model_factory, tmp_path_factory):
+    """A 48 and a 40 tiny model, each converted to LiteRT beside its .keras file."""
+    from recommender.emotion.lite import convert
+
+    folder = tmp_path_factory.mktemp("lite")
+    paths = {48: tiny_model_factory(folder / "plain.keras", seed=2), 40: tiny_model_factory(folder / "crop.keras", size=40, seed=3)}
+    for path in paths.values():
+        convert(path)
+    return paths
+
+
+@pytest.mark.parametrize("size,views", [(48, 1), (48, 2), (40, 1), (40, 2), (40, 5), (40, 10)])
+def test_litert_serves_what_tensorflow_serves(converted, faces, size, views):
+    lite = P.Predictor(converted[size], views=views)
+    tf_path = P.Predictor(converted[size], views=views, runtime="tensorflow")
+    assert (lite.runtime, tf_path.runtime) == ("litert", "tensorflow") and lite.model is None
+    assert lite.views == tf_path.views == views and lite.input_size == size
+    many = np.random.default_rng(5).integers(0, 256, size=(P.MAX_BATCH + 3, 48, 48), dtype=np.uint8)
+    for batch in (faces[:1], faces, many):  # one face, a few, and more than one graph batch
+        np.testing.assert_allclose(lite.predict(batch), tf_path.predict(batch), atol=1e-5)
+
+
+def test_a_stale_litert_file_is_never_served(converted, tiny_model_factory, tmp_path, faces):
+    path = tmp_path / "model.keras"
+    path.write_bytes(converted[48].read_bytes())
+    for suffix in (".tflite", ".tflite.json"):
+        path.with_suffix(suffix).write_bytes(converted[48].with_suffix(suffix).read_bytes())
+    assert P.Predictor(path).runtime == "litert"
+    tiny_model_factory(path, seed=9)  # retrained in place: the .tflite beside it is now another model's
+    fresh = P.Predictor(path)
+    assert fresh.runtime == "tensorflow"
+    x = faces[..., None].astype(np.float32)
+    np.testing.assert_allclose(fresh.predict(faces), (fresh.model(x).numpy() + fresh.model(x[:, :, ::-1].copy()).numpy()) / 2,
+                               atol=1e-5)
+    with pytest.raises(FileNotFoundError, match="python -m recommender.emotion.lite"):
+        P.Predictor(path, runtime="litert")
+    with pytest.raises(ValueError, match="runtime"):
+        P.Predictor(path, runtime="onnx")
+
+
+def test_litert_predictions_are_safe_from_several_threads(converted):
+    lite = P.Predictor(converted[40], views=10)
+    batches = [np.random.default_rng(s).integers(0, 256, size=(n, 48, 48), dtype=np.uint8)
+               for s, n in enumerate((1, 3, 7, 2, 5, 1, 4, 6))]
+    expected = [lite.predict(b) for b in batches]
+    got = [None] * len(batches)
+
+    def work(i):
+        for _ in range(20):  # each thread resizes its own interpreter between batch sizes
+            got[i] = lite.predict(batches[i])
+            assert np.allclose(got[i], expected[i], atol=1e-6)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(batches))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, atol=1e-6)
+
+
+def test_serving_the_shipped_model_does_not_start_tensorflow():
+    code = (
+        "import sys, numpy as np\n"
+        "from recommender.emotion.predictor import Predictor, default_model_path\n"
+        "p = Predictor(default_model_path())\n"
+        "out = p.predict(np.zeros((2, 48, 48), np.uint8))\n"
+        "assert p.runtime == 'litert' and out.shape == (2, 7), p\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True,
+                   env={k: v for k, v in os.environ.items() if k != "MIEN_EMOTION_MODEL"})

@@ -49,3 +49,13 @@ def test_predict_faces_reproduces_the_recorded_public_test_accuracy(metrics, mon
     assert P._predictor.model_path == WEIGHTS
     # Same weights and pixels; only float summation order may flip a borderline face or two.
     assert measured["accuracy"] == pytest.approx(metrics["public_test"]["accuracy"], abs=0.002)
+
+
+def test_the_shipped_model_is_served_through_its_own_litert_conversion():
+    from recommender.emotion.lite import matching_lite_model, sidecar_path
+
+    assert matching_lite_model(WEIGHTS) == WEIGHTS.with_suffix(".tflite"), (
+        "emotion_model.tflite is missing or was converted from other weights: "
+        "run python -m recommender.emotion.lite recommender/emotion/weights/emotion_model.keras")
+    assert json.loads(sidecar_path(WEIGHTS).read_text())["max_abs_difference_on_16_random_faces"] < 1e-4
+    assert P.Predictor(WEIGHTS).runtime == "litert"
