@@ -67,10 +67,11 @@ def int8_views(model, faces: np.ndarray, views: int, served_ms: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         model.export(f"{tmp}/saved", format="tf_saved_model", verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(f"{tmp}/saved")
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: ([pixels[i:i + 1]] for i in range(len(pixels)))
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    interpreter = Interpreter(model_content=converter.convert(), num_threads=1)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([pixels[i:i + 1]] for i in range(len(pixels)))
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        quantised = converter.convert()
+    interpreter = Interpreter(model_content=quantised, num_threads=1)
     index = interpreter.get_input_details()[0]["index"]
     interpreter.resize_tensor_input(index, list(batch.shape))
     interpreter.allocate_tensors()

@@ -14,8 +14,9 @@ app.autodiscover_tasks()
 
 @worker_process_init.connect
 def load_emotion_model(**_):
-    # Load TensorFlow after the fork, once per worker process: a TF runtime initialised in the
-    # prefork parent can hang its children.
+    # Load the model after the fork, once per worker process: a TF runtime (the fallback when no
+    # .tflite matches the weights) initialised in the prefork parent can hang its children, and
+    # LiteRT interpreters are per process too.
     from recommender.emotion.predictor import get_predictor
 
     get_predictor()

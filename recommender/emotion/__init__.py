@@ -11,7 +11,8 @@ Contracts
   order, rows summing to 1.
 
 Importing this package does not import TensorFlow; the model loads on the first prediction
-(see ``predictor.get_predictor``; ``MIEN_EMOTION_MODEL`` overrides the model path).
+(see ``predictor.get_predictor``; ``MIEN_EMOTION_MODEL`` overrides the model path). The shipped model
+is served through LiteRT (``lite.py``), so serving never imports TensorFlow at all.
 """
 
 from __future__ import annotations

@@ -70,6 +70,35 @@ def mien_vgg(width: int = 32, dropout: float = 0.4, input_size: int = FACE_SIZE)
     return keras.Model(inputs, outputs, name="mien_vgg")
 
 
+def averaged(members: list[tuple["keras.Model", int]], name: str = "mien_ensemble") -> "keras.Model":
+    """One model that averages trained 48x48 members, each on 1 view (the face) or 2 (the face and its
+    mirror image, averaged first), so the ensemble is served, saved and converted as a single model.
+
+    The mirror is a fixed Dense map on each pixel row (the anti-identity), not a Lambda: plain layers
+    load without unsafe deserialisation and convert to LiteRT."""
+    import numpy as np
+
+    keras = _keras()
+    layers = keras.layers
+    inputs = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="pixels")
+    mirror = layers.Dense(FACE_SIZE, use_bias=False, trainable=False, name="mirror")
+    mirrored = layers.Reshape((FACE_SIZE, FACE_SIZE, 1))(mirror(layers.Reshape((FACE_SIZE, FACE_SIZE))(inputs)))
+    mirror.set_weights([np.eye(FACE_SIZE, dtype="float32")[::-1]])
+    outputs = []
+    for number, (model, views) in enumerate(members, start=1):
+        if tuple(model.input_shape[1:]) != (FACE_SIZE, FACE_SIZE, 1) or views not in (1, 2):
+            raise ValueError(f"member {number}: an ensemble takes {FACE_SIZE}x{FACE_SIZE} models on 1 or 2 views")
+        member = keras.Model(model.input, model.output, name=f"member{number}")
+        out = member(inputs)
+        if views == 2:
+            out = layers.Average(name=f"member{number}_views")([out, member(mirrored)])
+        outputs.append(out)
+    if not outputs:
+        raise ValueError("an ensemble needs at least one member")
+    output = outputs[0] if len(outputs) == 1 else layers.Average(name="members")(outputs)
+    return keras.Model(inputs, output, name=name)
+
+
 ARCHITECTURES = {"paper": paper_cnn, "mien_vgg": mien_vgg}
 
 

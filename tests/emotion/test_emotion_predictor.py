@@ -199,3 +199,29 @@ def test_serving_the_shipped_model_does_not_start_tensorflow():
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True,
                    env={k: v for k, v in os.environ.items() if k != "MIEN_EMOTION_MODEL"})
+
+
+def test_an_ensemble_is_served_as_one_model_averaging_its_members_views(tiny_model_factory, tmp_path, faces):
+    import json
+
+    from recommender.emotion.ensemble import build
+
+    a = tiny_model_factory(tmp_path / "a.keras", seed=4)
+    b = tiny_model_factory(tmp_path / "b.keras", seed=5)
+    a.with_suffix(".recipe.json").write_text('{"arch": "mien_vgg", "equalize": false}')
+    out = build([(a, 2), (b, 1)], tmp_path / "ensemble" / "emotion_model.keras")
+    served = P.Predictor(out)
+    assert served.runtime == "litert" and served.views == 1  # the views live inside the graph
+    expected = (P.Predictor(a, views=2).predict(faces) + P.Predictor(b, views=1).predict(faces)) / 2
+    np.testing.assert_allclose(served.predict(faces), expected, atol=1e-5)
+    np.testing.assert_allclose(P.Predictor(out, runtime="tensorflow").predict(faces), expected, atol=1e-5)
+    assert not np.allclose(expected, P.Predictor(a, views=2).predict(faces), atol=1e-4)  # b really counts
+    recipe = json.loads(out.with_suffix(".recipe.json").read_text())
+    assert [(m["views"], m["recipe"].get("arch")) for m in recipe["members"]] == [(2, "mien_vgg"), (1, None)]
+
+    b.with_suffix(".recipe.json").write_text('{"arch": "mien_vgg", "equalize": true}')
+    with pytest.raises(ValueError, match="different inputs"):
+        build([(a, 2), (b, 1)], tmp_path / "mixed.keras")
+    crop = tiny_model_factory(tmp_path / "crop.keras", size=40)
+    with pytest.raises(ValueError, match="48x48 models"):
+        build([(a, 1), (crop, 1)], tmp_path / "cropped.keras")
