@@ -20,6 +20,7 @@ import numpy as np
 
 from .evaluate import evaluate_npz, plot_confusion, plot_label_distribution
 from .card_face_path import FACE_PATH_PROSE
+from .card_levers import lever_sections, teacher_section
 from .labels import EMOTIONS
 from .train import DEFAULT_DATA_DIR, REPO_ROOT, WEIGHTS_DIR, read_history
 
@@ -141,117 +142,6 @@ def describe_views(metrics: dict) -> str:
             2: "test-time augmentation: the face and its mirror image averaged",
             5: "test-time augmentation: the centre and four corner crops averaged",
             10: "test-time augmentation: the centre and four corner crops and their mirrors averaged"}[views]
-
-
-# What each candidate in the lever table is (its run's recipe is in the Reproduce commands or below).
-LEVERS_PROSE = [
-    "Issue 20's levers, tried on 2026-12-02 on a 2-core Intel Xeon with AMX (no GPU lent). Training "
-    "itself got faster first (`python -m bench.bench_training`, same run, load ~3): augmenting whole "
-    "batches in the graph instead of one image at a time in NumPy, and bfloat16 compute where the CPU "
-    "has AMX/AVX512-BF16 (float32 elsewhere, chosen from the CPU flags), took a 64-face step from "
-    "624 ms to 257 ms (2.43x), and 190 ms (3.29x) on 40x40 crops.",
-    "",
-    "- `mien_vgg_50ep_48px`: the shipped model (the two stages in Reproduce).",
-    "- `crop40_warm20`: the shipped weights warm-restarted for 20 epochs on random 40x40 crops (the "
-    "FER2013 records' recipe; same augmentation, AdamW with a cosine schedule from 1e-3, bfloat16), "
-    "served on 1, 2, 5 or 10 views (centre, corners, mirrors). Command: `python -m "
-    "recommender.emotion.train --arch mien_vgg --epochs 20 --run-name crop40_warm20 --init-from "
-    "runs/init/mien_vgg_50ep.keras --no-equalize --learning-rate 1e-3 --crop 40`; best epoch 17 "
-    "(66.87% on the centre crop), 33 min of training.",
-    "- `a+b`: the two models' probabilities averaged (latency added: one thread).",
-    "",
-    "Measured with `python -m recommender.emotion.choose --candidate mien_vgg_50ep_48px=... --candidate "
-    "crop40_warm20=... --out recommender/emotion/weights/emotion_model.levers.json`. The crop restart "
-    "did not beat the shipped model (67.34% with ten crops against 68.07%), so it was not shipped and "
-    "PrivateTest was not evaluated for it. The pair scores 68.40% but costs 12.5 ms, over the 10 ms "
-    "budget. Not run then: mixup (`--mixup`) and the FER+ vote blend (`--ferplus`), both built and "
-    "tested, and a long from-scratch crop schedule; each needs hours of this CPU or a GPU session (the "
-    "FER+ blend was run on 2026-12-07, below).",
-]
-
-LEVERS_PATH = WEIGHTS_DIR / "emotion_model.levers.json"
-FERPLUS_LEVERS_PATH = WEIGHTS_DIR / "emotion_model.levers.2026-12-07.json"
-FERPLUS_LEVERS_PROSE = [
-    "The FER+ vote blend, tried on 2026-12-07 on a 2-core AMD EPYC without AVX-512 (so float32 training; "
-    "no GPU lent), sharing the cores with the lyrics work:",
-    "",
-    "- `ferplus_warm8`: the shipped weights warm-restarted for 8 epochs on 48x48 faces with FER+'s vote "
-    "distribution blended into the targets at 0.4 (instead of label smoothing; the 86 training rows with "
-    "under 4 votes for the seven classes dropped), AdamW with a cosine schedule from 5e-4, float32. Command: "
-    "`python -m recommender.emotion.train --arch mien_vgg --epochs 8 --run-name ferplus_warm8 --init-from "
-    "runs/init/mien_vgg_50ep.keras --no-equalize --learning-rate 5e-4 --ferplus 0.4`; best epoch 7 (67.29% "
-    "on one view), 91 min of training.",
-    "",
-    "Measured with `python -m recommender.emotion.choose --candidate mien_vgg_50ep_48px=recommender/emotion/"
-    "weights/emotion_model.keras --candidate ferplus_warm8=runs/ferplus_warm8/best.keras --out "
-    "recommender/emotion/weights/emotion_model.levers.2026-12-07.json`. The blend did not beat the shipped "
-    "model (67.29% against 68.07%), so it was not shipped and PrivateTest was not evaluated for it. On one view "
-    "its accuracy is level with the shipped model's (67.29% against 67.43%) but its macro recall is a point "
-    "lower (64.66% against 65.67%): the votes pull the net towards FER+'s own labels, whose majority "
-    "matches FER2013's on only 63% of rows. Averaged with the shipped model it adds 0.6 points (68.65%, 2+1 "
-    "views) at 13.4 ms, over the budget; the pair that fits nearly (1+1, 10.4 ms) only ties the shipped model.",
-]
-# The lever runs in order, (prose, table) each; each measured on its own machine, so latencies compare
-# within a table only.
-LEVER_RUNS = [(LEVERS_PROSE, LEVERS_PATH), (FERPLUS_LEVERS_PROSE, FERPLUS_LEVERS_PATH)]
-
-
-def lever_rows(path: Path = LEVERS_PATH) -> list[str]:
-    """The PublicTest table that chose the served model (``python -m recommender.emotion.choose --out``)."""
-    if not path.exists():
-        return []
-    levers = json.loads(path.read_text())
-    chosen = levers.get("chosen") or {}
-    lines = ["| candidate | views | PublicTest acc | PublicTest macro recall | one face, ms (one thread) |",
-             "|---|---|---|---|---|"]
-    for row in sorted(levers["rows"], key=lambda r: -r["public_test_accuracy"]):
-        mark = " **(served)**" if (row["candidate"], str(row["views"])) == (chosen.get("candidate"), str(chosen.get("views"))) else ""
-        lines.append(f"| {row['candidate']}{mark} | {row['views']} | {row['public_test_accuracy']:.2%} | "
-                     f"{row['public_test_macro_recall']:.2%} | {row['one_face_ms']:.2f} |")
-    return lines + ["", f"Budget {levers['budget_ms']:g} ms per face; the served row is the most accurate "
-                        "within it. Latencies were measured on the shared training machine in the same run."]
-
-
-def lever_sections() -> list[str]:
-    """The card's lever section: each run's prose and table, for the runs whose table exists."""
-    lines = [line for prose, path in LEVER_RUNS if path.exists() for line in (*prose, "", *lever_rows(path), "")]
-    return ["## Levers, measured on PublicTest", "", *lines] if lines else []
-
-
-TEACHERS_PROSE = [
-    "## Teachers: every trained model's predictions, kept",
-    "",
-    "A lever run's weights stay in `runs/`, which the next session's machine does not have. Its predictions "
-    "on train and PublicTest as it would be served (float16, ~0.4 MB; never PrivateTest) are committed in "
-    "`recommender/emotion/weights/teachers/` instead, so models trained in different sessions can be averaged "
-    "on PublicTest and distilled into one served student (`train --distil NAME ... --distil-weight W`: the "
-    "targets become (1 - W) x the smoothed label + W x the teachers' mean) without training them again. "
-    "Recorded with `python -m recommender.emotion.teachers record NAME=PATH`; the ensembles below with "
-    "`python -m recommender.emotion.teachers ensemble` (latency: the members' one-face times added, each "
-    "measured on the machine and the day it was recorded, on one thread beside a training run).",
-]
-
-
-def teacher_section(data_dir: Path = DEFAULT_DATA_DIR, teachers_dir: Path | None = None) -> list[str]:
-    """The recorded teachers and every ensemble of them, on PublicTest."""
-    from .teachers import TEACHERS_DIR, ensembles, recorded
-
-    metas = recorded(teachers_dir or TEACHERS_DIR)
-    if not metas:
-        return []
-    lines = [*TEACHERS_PROSE, "", "| teacher | views | train acc (clean faces) | PublicTest acc | "
-             "PublicTest macro recall | one face, ms | recorded |", "|---|---|---|---|---|---|---|"]
-    for name, meta in metas.items():
-        lines.append(f"| {name} | {meta['views']} | {meta['train']['accuracy']:.2%} | "
-                     f"{meta['public_test']['accuracy']:.2%} | {meta['public_test']['macro_recall']:.2%} | "
-                     f"{meta['one_face_ms']:.2f} | {meta['recorded']} |")
-    if len(metas) > 1:
-        lines += ["", "| ensemble | PublicTest acc | PublicTest macro recall | one face, ms |", "|---|---|---|---|"]
-        for row in ensembles(list(metas), data_dir, teachers_dir or TEACHERS_DIR):
-            if "+" in row["teachers"]:
-                lines.append(f"| {row['teachers']} | {row['public_test_accuracy']:.2%} | "
-                             f"{row['public_test_macro_recall']:.2%} | {row['one_face_ms']:.2f} |")
-    return lines + [""]
 
 
 def write_card(data_dir: Path = DEFAULT_DATA_DIR, fer_model: Path | None = None) -> Path:

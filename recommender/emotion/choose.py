@@ -17,28 +17,13 @@ os.environ.setdefault("MIEN_TF_THREADS", "1")  # latency is measured on one thre
 import argparse  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 from .evaluate import report  # noqa: E402
-from .pipeline import load_split  # noqa: E402
-from .train import DEFAULT_DATA_DIR  # noqa: E402
+from .pipeline import DEFAULT_DATA_DIR, load_split  # noqa: E402
+from .predictor import one_face_ms  # noqa: E402
 
 BUDGET_MS = 10.0
-
-
-def one_face_ms(predict, face: np.ndarray, repeats: int = 60) -> float:
-    for _ in range(10):
-        predict(face)
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        predict(face)
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def view_counts(size: int) -> list[int]:

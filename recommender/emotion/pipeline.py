@@ -15,6 +15,7 @@ import numpy as np
 from .labels import EMOTIONS, FACE_SIZE
 
 NUM_CLASSES = len(EMOTIONS)
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "fer2013"
 
 
 def load_split(data_dir: Path, split: str) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,8 @@ import numpy as np
 from .faces import equalize
 from .labels import EMOTIONS, FACE_SIZE
 
-__all__ = ["WEIGHTS_DIR", "RUNTIMES", "Predictor", "default_model_path", "get_predictor", "naive_predict", "validate_faces"]
+__all__ = ["WEIGHTS_DIR", "RUNTIMES", "Predictor", "default_model_path", "get_predictor", "naive_predict", "one_face_ms",
+           "validate_faces"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 NUM_CLASSES = len(EMOTIONS)
@@ -198,6 +201,18 @@ class Predictor:
     def __repr__(self) -> str:
         return (f"Predictor({str(self.model_path)!r}, tta={self.tta}, views={self.views}, "
                 f"runtime={self.runtime!r})")
+
+
+def one_face_ms(predict, face: np.ndarray, repeats: int = 60) -> float:
+    """Median milliseconds of ``predict(face)`` over ``repeats`` calls, after ten to warm up."""
+    for _ in range(10):
+        predict(face)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        predict(face)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
 
 
 def naive_predict(model, faces) -> np.ndarray:

@@ -39,11 +39,10 @@ def _check_name(name: str) -> str:
 def record(name: str, model_path: Path, data_dir: Path, teachers_dir: Path = TEACHERS_DIR,
            views: int | None = None) -> dict:
     """Predict train and PublicTest with the model as it is served (its recipe's views) and keep both."""
-    from .choose import one_face_ms
     from .evaluate import report
     from .lite import ensure_converted
     from .pipeline import load_split
-    from .predictor import Predictor
+    from .predictor import Predictor, one_face_ms
 
     _check_name(name)
     ensure_converted(model_path)  # predicted and timed on the runtime the shipped model is served on
@@ -125,7 +124,7 @@ def ensembles(names: list[str], data_dir: Path, teachers_dir: Path = TEACHERS_DI
 
 
 def main(argv=None):
-    from .train import DEFAULT_DATA_DIR
+    from .pipeline import DEFAULT_DATA_DIR
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)

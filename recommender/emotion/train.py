@@ -24,11 +24,10 @@ import numpy as np
 
 from .labels import EMOTIONS, FACE_SIZE
 from .stages import lineage_history, read_history, training_stages, write_history_row
-from .pipeline import (class_weights, ferplus_targets, load_split, train_dataset, training_precision,
-                       validation_data)
+from .pipeline import (DEFAULT_DATA_DIR, class_weights, ferplus_targets, load_split, train_dataset,
+                       training_precision, validation_data)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "fer2013"
 DEFAULT_RUNS_DIR = REPO_ROOT / "runs"
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
