@@ -6,7 +6,7 @@ from datetime import date
 from bench.common import RESULTS, machine, run_child
 
 BENCHES = {
-    "emotion": "Emotion inference (one CPU thread): fast path vs `model.predict`",
+    "emotion": "Emotion inference (one CPU thread): served LiteRT path vs the traced TensorFlow function vs `model.predict`",
     "detector": "Face detectors compared on real faces held offline, with tilted, dim and back-lit variants "
                 "(see bench/bench_detector.py)",
     "face_path": "The selfie path stage by stage on one CPU thread, and the effect of eye alignment on accuracy",
