@@ -18,10 +18,11 @@ A hit is at least one face returned. Times are medians per call on a 640x480 fra
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
+
+from bench import common
 
 FER_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "fer2013"
 FER_ROWS = 500
@@ -88,14 +89,7 @@ def rgb(gray: np.ndarray) -> np.ndarray:
 
 
 def median_ms(fn, image, repeats: int = 30) -> float:
-    for _ in range(3):
-        fn(image)
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn(image)
-        times.append((time.perf_counter() - started) * 1000)
-    return round(float(np.median(times)), 2)
+    return round(common.median_ms(lambda: fn(image), repeats), 2)
 
 
 def run() -> dict:

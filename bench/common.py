@@ -3,24 +3,17 @@
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
 def median_ms(fn, repeats: int = 30, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+    from recommender.emotion.predictor import median_ms as median_call_ms
+
+    return median_call_ms(fn, repeats, warmup)
 
 
 def machine() -> str:

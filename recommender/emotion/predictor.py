@@ -21,7 +21,7 @@ import numpy as np
 from .faces import equalize
 from .labels import EMOTIONS, FACE_SIZE
 
-__all__ = ["WEIGHTS_DIR", "RUNTIMES", "Predictor", "default_model_path", "get_predictor", "naive_predict", "one_face_ms",
+__all__ = ["WEIGHTS_DIR", "RUNTIMES", "Predictor", "default_model_path", "get_predictor", "naive_predict", "median_ms",
            "validate_faces"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -203,14 +203,14 @@ class Predictor:
                 f"runtime={self.runtime!r})")
 
 
-def one_face_ms(predict, face: np.ndarray, repeats: int = 60) -> float:
-    """Median milliseconds of ``predict(face)`` over ``repeats`` calls, after ten to warm up."""
-    for _ in range(10):
-        predict(face)
+def median_ms(call, repeats: int = 60, warmup: int = 10) -> float:
+    """Median milliseconds of ``call()`` over ``repeats`` calls, after ``warmup`` calls."""
+    for _ in range(warmup):
+        call()
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        predict(face)
+        call()
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 

@@ -42,7 +42,7 @@ def record(name: str, model_path: Path, data_dir: Path, teachers_dir: Path = TEA
     from .evaluate import report
     from .lite import ensure_converted
     from .pipeline import load_split
-    from .predictor import Predictor, one_face_ms
+    from .predictor import Predictor, median_ms
 
     _check_name(name)
     ensure_converted(model_path)  # predicted and timed on the runtime the shipped model is served on
@@ -59,7 +59,7 @@ def record(name: str, model_path: Path, data_dir: Path, teachers_dir: Path = TEA
         result = report(y, probabilities)
         meta[split] = {"rows": len(y), "accuracy": result["accuracy"], "macro_recall": result["macro_recall"]}
         print(f"{name}: {split} {len(y)} faces, accuracy {result['accuracy']:.4f}", flush=True)
-    meta["one_face_ms"] = round(one_face_ms(predictor.predict, x[:1]), 2)
+    meta["one_face_ms"] = round(median_ms(lambda: predictor.predict(x[:1])), 2)
     teachers_dir = Path(teachers_dir)
     teachers_dir.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(teachers_dir / f"{name}.npz", **arrays)
