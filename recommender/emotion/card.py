@@ -112,11 +112,12 @@ def shipped_training_commands(weights_dir: Path = WEIGHTS_DIR) -> list[str]:
         equalize = "" if recipe.get("equalize", False) else " --no-equalize"  # absent: raw rows
         crop = f" --crop {recipe['crop']}" if recipe.get("crop", 48) != 48 else ""
         mixup = f" --mixup {recipe['mixup']}" if recipe.get("mixup") else ""
+        seed = f" --seed {recipe['seed']}" if recipe.get("seed", 1234) != 1234 else ""
         ferplus = f" --ferplus {recipe['ferplus']}" if recipe.get("ferplus") else ""
         distil = (f" --distil {' '.join(recipe['distil'])} --distil-weight {recipe['distil_weight']}"
                   if recipe.get("distil") else "")
         return (f"python manage.py train_emotion_model --arch {recipe['arch']} --epochs {recipe['epochs']} "
-                f"--learning-rate {recipe['learning_rate']}{equalize}{crop}{mixup}{ferplus}{distil}{extra}")
+                f"--learning-rate {recipe['learning_rate']}{equalize}{crop}{mixup}{seed}{ferplus}{distil}{extra}")
 
     if not summary.get("recipe"):
         return ["python manage.py train_emotion_model --arch mien_vgg --epochs 20 --export   # resumable: add --resume"]

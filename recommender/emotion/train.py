@@ -312,6 +312,8 @@ def add_arguments(parser):
                         help="train on the named teachers' mean predictions blended into the targets "
                         "(record them first: python -m recommender.emotion.teachers record)")
     parser.add_argument("--distil-weight", type=float, help="the teachers' share of the targets (default 0.5)")
+    parser.add_argument("--seed", type=int, help="random seed of weights, shuffling and augmentation "
+                        "(default 1234; vary it to train independent members of an ensemble)")
     parser.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"],
                         help="training dtype policy (default auto: bfloat16 where the CPU has AMX/AVX512-BF16)")
     parser.add_argument("--export", action="store_true", help="copy the best model into the shipped weights")
@@ -323,7 +325,7 @@ def run_from_args(args):
                     batch_size=args.batch_size, learning_rate=args.learning_rate,
                     init_from=args.init_from, equalize=args.equalize, crop=args.crop, mixup=args.mixup,
                     ferplus=args.ferplus, distil=args.distil, distil_weight=args.distil_weight,
-                    precision=args.precision)
+                    seed=args.seed, precision=args.precision)
     if args.export:
         print(f"exported {export(args.arch, args.runs_dir, run_name=args.run_name)}")
     return summary

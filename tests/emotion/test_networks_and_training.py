@@ -164,7 +164,8 @@ def test_three_stages_reproduce_in_order_with_their_crop(tmp_path):
     from recommender.emotion.train import add_arguments
 
     stages = [{"recipe": {"arch": "mien_vgg", "epochs": 20, "learning_rate": 0.002}, "epochs": 20},
-              {"recipe": {"arch": "mien_vgg", "epochs": 30, "learning_rate": 0.001, "equalize": False}, "epochs": 30},
+              {"recipe": {"arch": "mien_vgg", "epochs": 30, "learning_rate": 0.001, "equalize": False,
+                          "seed": 2027}, "epochs": 30},
               {"recipe": {"arch": "mien_vgg", "epochs": 20, "learning_rate": 0.001, "equalize": False,
                           "crop": 40, "mixup": 0.2, "distil": ["a", "b.2"], "distil_weight": 0.3}, "epochs": 20}]
     (tmp_path / "emotion_model.summary.json").write_text(json.dumps({"recipe": stages[-1]["recipe"], "stages": stages}))
@@ -175,6 +176,7 @@ def test_three_stages_reproduce_in_order_with_their_crop(tmp_path):
               for line in commands if line.startswith("python manage.py train_emotion_model")]
     assert [(a.epochs, a.crop, a.mixup) for a in parsed] == [(20, None, None), (30, None, None), (20, 40, 0.2)]
     assert [(a.distil, a.distil_weight) for a in parsed] == [(None, None), (None, None), (["a", "b.2"], 0.3)]
+    assert [a.seed for a in parsed] == [None, 2027, None]  # the default seed (1234) goes unsaid
     assert parsed[0].init_from is None
     for earlier, later in zip(parsed, parsed[1:]):  # each stage starts from the one exported before it
         copied = next(line for line in commands if "cp " in line and later.init_from.removesuffix(".keras") in line)
