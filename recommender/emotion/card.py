@@ -102,11 +102,31 @@ def paper_prose() -> str:
             f"paper's {PAPER_ACCURACY:.1%}.")
 
 
+def shipped_recipe(weights_dir: Path = WEIGHTS_DIR) -> dict:
+    path = weights_dir / "emotion_model.recipe.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def shipped_training_commands(weights_dir: Path = WEIGHTS_DIR) -> list[str]:
     """The command lines that trained the shipped model, one per stage, from its recipes: each stage
-    is exported, copied to runs/init and warm-starts the next."""
+    is exported, copied to runs/init and warm-starts the next. An ensemble's members are trained
+    that way one after the other, each copied to runs/members, then averaged into one model."""
+    recipe = shipped_recipe(weights_dir)
+    if recipe.get("arch") == "ensemble":
+        lines, arguments = [], []
+        for number, member in enumerate(recipe["members"], start=1):
+            lines += stage_commands({**member.get("summary", {}), "recipe": member["recipe"]}, f"member{number}_stage")
+            lines.append(f"mkdir -p runs/members && for e in keras history.csv recipe.json summary.json; do "
+                         f"cp recommender/emotion/weights/emotion_model.$e runs/members/member{number}.$e; done")
+            arguments.append(f" --member runs/members/member{number}.keras:{member['views']}")
+        return lines + ["python -m recommender.emotion.ensemble" + "".join(arguments)
+                        + " --out recommender/emotion/weights/emotion_model.keras"]
     summary_path = weights_dir / "emotion_model.summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    return stage_commands(json.loads(summary_path.read_text()) if summary_path.exists() else {})
+
+
+def stage_commands(summary: dict, run_prefix: str = "stage") -> list[str]:
+    """One model's training commands from its summary (``export`` writes one with every stage)."""
 
     def train_command(recipe: dict, extra: str = "") -> str:
         equalize = "" if recipe.get("equalize", False) else " --no-equalize"  # absent: raw rows
@@ -124,16 +144,33 @@ def shipped_training_commands(weights_dir: Path = WEIGHTS_DIR) -> list[str]:
     stages = summary.get("stages") or (
         [{"recipe": summary["warm_start_recipe"]}] if "warm_start_recipe" in summary else []) + [{"recipe": summary["recipe"]}]
     if len(stages) == 1:
-        return [train_command(stages[0]["recipe"], " --export   # resumable: add --resume")]
+        return [train_command(stages[0]["recipe"], f" --run-name {run_prefix}1 --export   # resumable: add --resume")]
     lines, init = [], None
     for number, stage in enumerate(stages, start=1):
         start = f" --init-from {init}.keras" if init else ""
-        lines.append(train_command(stage["recipe"], f" --run-name stage{number}{start} --export"
+        lines.append(train_command(stage["recipe"], f" --run-name {run_prefix}{number}{start} --export"
                                    + ("   # resumable: add --resume" if number == 1 else "")))
         if number < len(stages):
-            init = f"runs/init/stage{number}"
+            init = f"runs/init/{run_prefix}{number}"
             lines.append(f"mkdir -p runs/init && for e in keras history.csv recipe.json summary.json; do "
                          f"cp recommender/emotion/weights/emotion_model.$e {init}.$e; done")
+    return lines
+
+
+def member_lines(stem: str, members: list[dict]) -> list[str]:
+    """An ensemble's members: how each was trained and served, and its curves (copied to docs/)."""
+    lines = []
+    for number, member in enumerate(members, start=1):
+        summary = member.get("summary", {})
+        views = "the face and its mirror image" if member["views"] == 2 else "the face alone"
+        lines.append(f"- Member {number} (`{Path(member['file']).name}`, sha256 `{member['sha256'][:16]}...`), on "
+                     f"{views}: {summary.get('epochs_done', '?')} epochs, chosen epoch (best PublicTest) "
+                     f"{summary.get('best_epoch', '?')}, {summary.get('train_seconds', 0) / 60:.0f} min; "
+                     f"last stage's recipe `{json.dumps(member['recipe'])}`")
+        curves = WEIGHTS_DIR / f"{stem}.member{number}.curves.png"
+        if curves.exists():
+            (DOCS_DIR / f"{stem}-member{number}-curves.png").write_bytes(curves.read_bytes())
+            lines.append(f"\n  ![member {number} curves]({stem}-member{number}-curves.png)\n")
     return lines
 
 
@@ -154,32 +191,43 @@ def write_card(data_dir: Path = DEFAULT_DATA_DIR, fer_model: Path | None = None)
         metrics = metrics_for(stem, data_dir)
         if metrics is None:
             continue
+        members = shipped_recipe().get("members") if stem == "emotion_model" else None
+        if members:  # an ensemble: its members trained separately, averaged in one served graph
+            title = f"shipped model (ensemble of {len(members)} {members[0]['recipe'].get('arch', '')})"
         private = metrics["private_test"]
         plot_confusion(private, DOCS_DIR / f"{stem}-confusion.png",
                        title=f"{title}: PrivateTest {private['accuracy']:.1%}")
         summary_path = WEIGHTS_DIR / f"{stem}.summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-        history = read_history(WEIGHTS_DIR / f"{stem}.history.csv")
+        if members:
+            epochs = "+".join(str(m.get("summary", {}).get("epochs_done", "?")) for m in members)
+            history, how = [], member_lines(stem, members)
+        else:
+            epochs = summary.get("epochs_done", "?")
+            history = read_history(WEIGHTS_DIR / f"{stem}.history.csv")
+            how = [
+                *([f"- Recipe, first stage ({summary['warm_start_epochs']} epochs): "
+                   f"`{json.dumps(summary['warm_start_recipe'])}`"] if "warm_start_recipe" in summary else []),
+                ("- Recipe, warm restart from the first stage's best epoch: " if "warm_start_recipe" in summary
+                 else "- Recipe: ") + f"`{json.dumps(summary.get('recipe', {}))}`",
+                f"- Epochs trained: {epochs}; chosen epoch (best PublicTest): "
+                f"{summary.get('best_epoch', '?')}; training time {summary.get('train_seconds', 0) / 60:.0f} min on "
+                "the CPU machine described below.",
+            ]
         curves = WEIGHTS_DIR / f"{stem}.curves.png"
-        if curves.exists():
+        if curves.exists() and history:
             (DOCS_DIR / f"{stem}-curves.png").write_bytes(curves.read_bytes())
         rows.append(f"| {title} | {metrics['public_test']['accuracy']:.1%} | {private['accuracy']:.1%} | "
-                    f"{private['macro_recall']:.1%} | {summary.get('epochs_done', '?')} |")
+                    f"{private['macro_recall']:.1%} | {epochs} |")
         recall = " | ".join(f"{private['per_class'][e]['recall']:.0%}" for e in EMOTIONS)
         sections.append("\n".join([
             f"### {title}",
             "",
             f"- Weights: `recommender/emotion/weights/{stem}.keras` (sha256 `{metrics['sha256'][:16]}...`"
             + ("" if stem != "paper_cnn" else "; not committed: 26 MB for a model that is never served") + ")",
-            *([f"- Recipe, first stage ({summary['warm_start_epochs']} epochs): "
-               f"`{json.dumps(summary['warm_start_recipe'])}`"] if "warm_start_recipe" in summary else []),
-            ("- Recipe, warm restart from the first stage's best epoch: " if "warm_start_recipe" in summary
-             else "- Recipe: ") + f"`{json.dumps(summary.get('recipe', {}))}`",
-            f"- Epochs trained: {summary.get('epochs_done', '?')}; chosen epoch (best PublicTest): "
-            f"{summary.get('best_epoch', '?')}; training time {summary.get('train_seconds', 0) / 60:.0f} min on "
-            "the CPU machine described below.",
+            *how,
             f"- Evaluated {metrics['evaluated']} through `Predictor` (the serving path, "
-            + describe_views(metrics) + ").",
+            + ("each member on its views inside the one graph" if members else describe_views(metrics)) + ").",
             "",
             "PrivateTest recall per class:",
             "",

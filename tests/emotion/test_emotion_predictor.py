@@ -209,6 +209,9 @@ def test_an_ensemble_is_served_as_one_model_averaging_its_members_views(tiny_mod
     a = tiny_model_factory(tmp_path / "a.keras", seed=4)
     b = tiny_model_factory(tmp_path / "b.keras", seed=5)
     a.with_suffix(".recipe.json").write_text('{"arch": "mien_vgg", "equalize": false}')
+    a.with_suffix(".summary.json").write_text('{"epochs_done": 3, "best_epoch": 2, "recipe": {"arch": "mien_vgg"}}')
+    a.with_suffix(".history.csv").write_text("epoch,seconds,accuracy,loss,val_accuracy,val_loss,learning_rate\n"
+                                             "1,9.0,0.4,1.5,0.4,1.5,0.001\n2,9.0,0.5,1.3,0.5,1.3,0.001\n")
     out = build([(a, 2), (b, 1)], tmp_path / "ensemble" / "emotion_model.keras")
     served = P.Predictor(out)
     assert served.runtime == "litert" and served.views == 1  # the views live inside the graph
@@ -218,6 +221,10 @@ def test_an_ensemble_is_served_as_one_model_averaging_its_members_views(tiny_mod
     assert not np.allclose(expected, P.Predictor(a, views=2).predict(faces), atol=1e-4)  # b really counts
     recipe = json.loads(out.with_suffix(".recipe.json").read_text())
     assert [(m["views"], m["recipe"].get("arch")) for m in recipe["members"]] == [(2, "mien_vgg"), (1, None)]
+    # How each member was trained travels with the ensemble, for the card (a has a summary, b none).
+    assert [m["summary"] for m in recipe["members"]] == [{"epochs_done": 3, "best_epoch": 2}, {}]
+    assert (out.parent / "emotion_model.member1.curves.png").exists()
+    assert not (out.parent / "emotion_model.member2.curves.png").exists()
 
     b.with_suffix(".recipe.json").write_text('{"arch": "mien_vgg", "equalize": true}')
     with pytest.raises(ValueError, match="different inputs"):

@@ -183,6 +183,41 @@ def test_three_stages_reproduce_in_order_with_their_crop(tmp_path):
         assert commands.index(copied) > commands.index(next(c for c in commands if f"--run-name {earlier.run_name} " in c))
 
 
+def test_the_card_reproduces_an_ensemble_member_by_member_then_averages_them(tmp_path):
+    import argparse
+    import shlex
+
+    from recommender.emotion.card import shipped_training_commands
+    from recommender.emotion.ensemble import parse_member
+    from recommender.emotion.train import add_arguments
+
+    two_stages = {"epochs_done": 56, "stages": [
+        {"recipe": {"arch": "mien_vgg", "epochs": 50, "learning_rate": 0.002}, "epochs": 50},
+        {"recipe": {"arch": "mien_vgg", "epochs": 6, "learning_rate": 0.0003, "mixup": 0.2}, "epochs": 6}]}
+    one_stage = {"epochs_done": 36}
+    (tmp_path / "emotion_model.recipe.json").write_text(json.dumps({"arch": "ensemble", "serve_views": 1, "members": [
+        {"file": "a.keras", "sha256": "0" * 64, "views": 2, "recipe": two_stages["stages"][1]["recipe"],
+         "summary": two_stages},
+        {"file": "b.keras", "sha256": "1" * 64, "views": 1, "summary": one_stage,
+         "recipe": {"arch": "mien_vgg", "epochs": 36, "learning_rate": 0.002, "mixup": 0.2, "seed": 2027}}]}))
+    commands = shipped_training_commands(tmp_path)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    trains = [parser.parse_args(shlex.split(line.split("#")[0])[3:])
+              for line in commands if line.startswith("python manage.py train_emotion_model")]
+    assert [(a.epochs, a.mixup, a.seed) for a in trains] == [(50, None, None), (6, 0.2, None), (36, 0.2, 2027)]
+    assert trains[1].init_from and trains[2].init_from is None  # the second member starts from scratch
+    assert len({a.run_name for a in trains}) == 3  # no stage overwrites another's run
+    *_, last = commands
+    assert last.startswith("python -m recommender.emotion.ensemble")
+    members = [parse_member(m) for m in shlex.split(last)[3:] if ".keras:" in m]
+    assert [views for _, views in members] == [2, 1]
+    for number, (path, _) in enumerate(members, start=1):  # each member copied where the ensemble reads it
+        copy = next(i for i, line in enumerate(commands) if "cp " in line and str(path.with_suffix("")) in line)
+        member_trains = [i for i, line in enumerate(commands) if f"--run-name member{number}_" in line]
+        assert member_trains and max(member_trains) < copy < len(commands) - 1
+
+
 def test_a_crop_run_trains_on_crops_and_ships_a_float32_model_that_chains_its_stages(tiny_fer, tmp_path):
     import keras
 
