@@ -1,4 +1,4 @@
-"""Choose what to serve on PublicTest: candidate models x test-time views (and pairs of them averaged),
+"""Choose what to serve on PublicTest: candidate models x test-time views (and ensembles of them averaged),
 each with its one-face latency on one CPU thread. PrivateTest is never read here.
 
     python -m recommender.emotion.choose --candidate shipped=recommender/emotion/weights/emotion_model.keras \\
@@ -31,7 +31,9 @@ def view_counts(size: int) -> list[int]:
     return [1, 2] if size == 48 else [1, 2, 5, 10]
 
 
-def measure(candidates: dict[str, Path], data_dir: Path = DEFAULT_DATA_DIR, pairs: bool = True) -> list[dict]:
+def measure(candidates: dict[str, Path], data_dir: Path = DEFAULT_DATA_DIR, members: int = 2) -> list[dict]:
+    """Every candidate on every view count it can serve, then every ensemble of 2..``members`` distinct
+    candidates (each on one of its view counts), probabilities averaged; 1 = single models only."""
     from .lite import ensure_converted
     from .predictor import Predictor
 
@@ -51,13 +53,14 @@ def measure(candidates: dict[str, Path], data_dir: Path = DEFAULT_DATA_DIR, pair
                          "public_test_macro_recall": result["macro_recall"], "one_face_ms": round(ms, 2)})
             print(f"{name:<24} {views:>3} views  PublicTest {result['accuracy']:.4f}  "
                   f"macro recall {result['macro_recall']:.4f}  {ms:6.2f} ms", flush=True)
-    if pairs and len(candidates) > 1:
-        for (a, pa), (b, pb) in itertools.combinations(outputs.items(), 2):
-            if a[0] == b[0]:
+    for size in range(2, min(members, len(candidates)) + 1):
+        for combo in itertools.combinations(outputs.items(), size):
+            if len({name for (name, _), _ in combo}) < size:
                 continue  # two view sets of the same model: not an ensemble
-            result = report(y, (pa[0] + pb[0]) / 2)
-            ms = pa[1] + pb[1]  # two models, one after the other, on one thread
-            rows.append({"candidate": f"{a[0]}+{b[0]}", "views": f"{a[1]}+{b[1]}",
+            result = report(y, sum(p for _, (p, _) in combo) / size)
+            ms = sum(ms for _, (_, ms) in combo)  # the members one after the other, on one thread
+            rows.append({"candidate": "+".join(name for (name, _), _ in combo),
+                         "views": "+".join(str(views) for (_, views), _ in combo),
                          "public_test_accuracy": result["accuracy"],
                          "public_test_macro_recall": result["macro_recall"], "one_face_ms": round(ms, 2)})
     return rows
@@ -74,15 +77,17 @@ def main(argv=None):
     parser.add_argument("--candidate", action="append", required=True, metavar="NAME=PATH")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--budget-ms", type=float, default=BUDGET_MS)
+    parser.add_argument("--members", type=int, default=2,
+                        help="largest ensemble to try (default 2: pairs; 1: single models only)")
     parser.add_argument("--out", type=Path, help="write the table (and the choice) as JSON")
     args = parser.parse_args(argv)
     candidates = dict(item.split("=", 1) for item in args.candidate)
-    rows = measure({name: Path(path) for name, path in candidates.items()}, args.data_dir)
+    rows = measure({name: Path(path) for name, path in candidates.items()}, args.data_dir, args.members)
     chosen = best_within(rows, args.budget_ms)
-    print(f"\n{'candidate':<28}{'views':>8}{'PublicTest':>12}{'macro rec.':>12}{'ms':>8}")
+    print(f"\n{'candidate':<40}{'views':>8}{'PublicTest':>12}{'macro rec.':>12}{'ms':>8}")
     for r in sorted(rows, key=lambda r: -r["public_test_accuracy"]):
         mark = "  <- chosen" if r is chosen else ""
-        print(f"{r['candidate']:<28}{str(r['views']):>8}{r['public_test_accuracy']:>12.4f}"
+        print(f"{r['candidate']:<40}{str(r['views']):>8}{r['public_test_accuracy']:>12.4f}"
               f"{r['public_test_macro_recall']:>12.4f}{r['one_face_ms']:>8.2f}{mark}")
     if args.out:
         args.out.write_text(json.dumps({"budget_ms": args.budget_ms, "candidates": candidates,

@@ -292,6 +292,15 @@ def test_the_choice_is_the_most_accurate_row_within_the_latency_budget(tiny_fer,
     views = {(r["candidate"], str(r["views"])) for r in rows}
     assert {("plain", "1"), ("plain", "2"), ("crop", "10"), ("crop", "5"), ("plain+crop", "2+10")} <= views
     assert ("crop+crop", "1+2") not in views  # two view sets of one model are not an ensemble
+    assert not any(r["candidate"].count("+") > 1 for r in rows)  # pairs by default
+    rows = measure(crop_and_plain_models, tiny_fer, members=1)
+    assert not any("+" in r["candidate"] for r in rows)
+    trio = measure({**crop_and_plain_models, "again": crop_and_plain_models["plain"]}, tiny_fer, members=3)
+    triples = [r for r in trio if r["candidate"] == "plain+crop+again"]
+    assert len(triples) == 2 * 4 * 2 and ("plain+crop+again", "1+10+2") in {(r["candidate"], r["views"]) for r in triples}
+    single = {(r["candidate"], str(r["views"])): r["one_face_ms"] for r in trio if "+" not in r["candidate"]}
+    assert next(r for r in triples if r["views"] == "1+10+2")["one_face_ms"] == pytest.approx(
+        single[("plain", "1")] + single[("crop", "10")] + single[("again", "2")], abs=0.02)
     rows = [{"candidate": "a", "views": 1, "public_test_accuracy": 0.70, "public_test_macro_recall": 0.6, "one_face_ms": 4},
             {"candidate": "b", "views": 10, "public_test_accuracy": 0.72, "public_test_macro_recall": 0.7, "one_face_ms": 12},
             {"candidate": "c", "views": 5, "public_test_accuracy": 0.71, "public_test_macro_recall": 0.7, "one_face_ms": 9}]
