@@ -94,6 +94,29 @@ def matching_lite_model(keras_path: Path) -> Path | None:
     return path
 
 
+def as_float32(model):
+    """The model in float32 throughout: one trained under ``mixed_bfloat16`` keeps float32 variables
+    but computes in bfloat16, which LiteRT has no kernels for, so it is rebuilt from its config with
+    every layer's policy set to float32 and given the same weights."""
+    import keras
+
+    def float32_policies(node):
+        if isinstance(node, dict):
+            if node.get("class_name") == "DTypePolicy" and isinstance(node.get("config"), dict):
+                return {**node, "config": {**node["config"], "name": "float32"}}
+            return {key: float32_policies(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [float32_policies(value) for value in node]
+        return node
+
+    config = model.get_config()
+    if "mixed_" not in json.dumps(config):
+        return model
+    rebuilt = keras.Model.from_config(float32_policies(config))
+    rebuilt.set_weights(model.get_weights())
+    return rebuilt
+
+
 def convert(keras_path: Path) -> Path:
     """Write KERAS.tflite (float32, batch dimension left free) and its sidecar, after checking that the
     flatbuffer answers as the Keras model does on random faces."""
@@ -101,7 +124,7 @@ def convert(keras_path: Path) -> Path:
     import tensorflow as tf
 
     keras_path = Path(keras_path)
-    model = keras.saving.load_model(keras_path, compile=False)
+    model = as_float32(keras.saving.load_model(keras_path, compile=False))
     with tempfile.TemporaryDirectory() as tmp:
         model.export(f"{tmp}/saved", format="tf_saved_model", verbose=False)
         content = tf.lite.TFLiteConverter.from_saved_model(f"{tmp}/saved").convert()

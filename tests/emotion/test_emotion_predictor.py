@@ -149,6 +149,34 @@ def test_litert_serves_what_tensorflow_serves(converted, faces, size, views):
         np.testing.assert_allclose(lite.predict(batch), tf_path.predict(batch), atol=1e-5)
 
 
+def test_a_model_trained_in_bfloat16_converts_and_serves_in_float32(tmp_path, faces):
+    import keras
+
+    from recommender.emotion import networks
+    from recommender.emotion.lite import as_float32, convert
+
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")  # as train.py does on AMX CPUs
+    try:
+        trained = networks.mien_vgg(width=4)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    trained.save(tmp_path / "bf16.keras")
+    assert any(layer.dtype_policy.name == "mixed_bfloat16" for layer in trained.layers)
+    rebuilt = as_float32(keras.saving.load_model(tmp_path / "bf16.keras"))
+    assert {layer.dtype_policy.name for layer in rebuilt.layers} == {"float32"}
+    convert(tmp_path / "bf16.keras")  # LiteRT has no bfloat16 kernels: this failed before the rebuild
+    served = P.Predictor(tmp_path / "bf16.keras", views=1)
+    assert served.runtime == "litert"
+    x = faces[..., None].astype(np.float32)
+    np.testing.assert_allclose(served.predict(faces), rebuilt(x).numpy(), atol=1e-5)
+    # the same weights: bfloat16 compute rounds, it does not change the answer
+    np.testing.assert_allclose(served.predict(faces), trained(x).numpy(), atol=2e-2)
+    plain = tmp_path / "plain.keras"
+    networks.mien_vgg(width=4).save(plain)
+    model = keras.saving.load_model(plain)
+    assert as_float32(model) is model  # a float32 model is converted as it is
+
+
 def test_a_stale_litert_file_is_never_served(converted, tiny_model_factory, tmp_path, faces):
     path = tmp_path / "model.keras"
     path.write_bytes(converted[48].read_bytes())
