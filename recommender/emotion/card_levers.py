@@ -118,7 +118,7 @@ DISTIL_LEVERS_PROSE = [
 ]
 SEED_LEVERS_PATH = WEIGHTS_DIR / "emotion_model.levers.2026-12-07-seed.json"
 SEED_LEVERS_PROSE = [
-    "The independent model, trained on (same evening, same Xeon):",
+    "The independent model, trained further (same evening, same Xeon):",
     "",
     "- `mixup_seed2027_48ep`: `mixup_seed2027` warm-restarted for 12 more epochs (mixup kept, AdamW cosine from "
     "1e-3; 48 epochs in all). Command: `python -m recommender.emotion.train --arch mien_vgg --epochs 12 "
