@@ -120,13 +120,20 @@ def shipped_training_commands(weights_dir: Path = WEIGHTS_DIR) -> list[str]:
         lines, arguments = [], []
         for number, member in enumerate(recipe["members"], start=1):
             lines += stage_commands({**member.get("summary", {}), "recipe": member["recipe"]}, f"member{number}_stage")
-            lines.append(f"mkdir -p runs/members && for e in keras history.csv recipe.json summary.json; do "
-                         f"cp recommender/emotion/weights/emotion_model.$e runs/members/member{number}.$e; done")
+            lines.append(copy_exported_model(f"runs/members/member{number}"))
             arguments.append(f" --member runs/members/member{number}.keras:{member['views']}")
         return lines + ["python -m recommender.emotion.ensemble" + "".join(arguments)
                         + " --out recommender/emotion/weights/emotion_model.keras"]
     summary_path = weights_dir / "emotion_model.summary.json"
     return stage_commands(json.loads(summary_path.read_text()) if summary_path.exists() else {})
+
+
+def copy_exported_model(target_stem: str) -> str:
+    """The shell line that keeps the just-exported model and its sidecars as TARGET_STEM.*, out of the
+    way of the next export (for a warm start's --init-from, or an ensemble's --member)."""
+    folder = target_stem.rsplit("/", 1)[0]
+    return (f"mkdir -p {folder} && for e in keras history.csv recipe.json summary.json; do "
+            f"cp recommender/emotion/weights/emotion_model.$e {target_stem}.$e; done")
 
 
 def stage_commands(summary: dict, run_prefix: str = "stage") -> list[str]:
@@ -156,8 +163,7 @@ def stage_commands(summary: dict, run_prefix: str = "stage") -> list[str]:
                                    + ("   # resumable: add --resume" if number == 1 else "")))
         if number < len(stages):
             init = f"runs/init/{run_prefix}{number}"
-            lines.append(f"mkdir -p runs/init && for e in keras history.csv recipe.json summary.json; do "
-                         f"cp recommender/emotion/weights/emotion_model.$e {init}.$e; done")
+            lines.append(copy_exported_model(init))
     return lines
 
 
@@ -201,12 +207,12 @@ def write_card(data_dir: Path = DEFAULT_DATA_DIR, fer_model: Path | None = None)
         private = metrics["private_test"]
         plot_confusion(private, DOCS_DIR / f"{stem}-confusion.png",
                        title=f"{title}: PrivateTest {private['accuracy']:.1%}")
-        summary_path = WEIGHTS_DIR / f"{stem}.summary.json"
-        summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
         if members:
             epochs = "+".join(str(m.get("summary", {}).get("epochs_done", "?")) for m in members)
             history, how = [], member_lines(stem, members)
         else:
+            summary_path = WEIGHTS_DIR / f"{stem}.summary.json"
+            summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
             epochs = summary.get("epochs_done", "?")
             history = read_history(WEIGHTS_DIR / f"{stem}.history.csv")
             how = [

@@ -110,9 +110,10 @@ def as_float32(model):
         return node
 
     config = model.get_config()
-    if "mixed_" not in json.dumps(config):
+    float32_config = float32_policies(config)
+    if float32_config == config:
         return model
-    rebuilt = keras.Model.from_config(float32_policies(config))
+    rebuilt = keras.Model.from_config(float32_config)
     rebuilt.set_weights(model.get_weights())
     return rebuilt
 
