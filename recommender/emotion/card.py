@@ -145,10 +145,11 @@ def stage_commands(summary: dict, run_prefix: str = "stage") -> list[str]:
         mixup = f" --mixup {recipe['mixup']}" if recipe.get("mixup") else ""
         seed = f" --seed {recipe['seed']}" if recipe.get("seed", 1234) != 1234 else ""
         ferplus = f" --ferplus {recipe['ferplus']}" if recipe.get("ferplus") else ""
+        ema = f" --ema {recipe['ema']}" if recipe.get("ema") else ""
         distil = (f" --distil {' '.join(recipe['distil'])} --distil-weight {recipe['distil_weight']}"
                   if recipe.get("distil") else "")
         return (f"python manage.py train_emotion_model --arch {recipe['arch']} --epochs {recipe['epochs']} "
-                f"--learning-rate {recipe['learning_rate']}{equalize}{crop}{mixup}{seed}{ferplus}{distil}{extra}")
+                f"--learning-rate {recipe['learning_rate']}{equalize}{crop}{mixup}{seed}{ferplus}{ema}{distil}{extra}")
 
     if not summary.get("recipe"):
         return ["python manage.py train_emotion_model --arch mien_vgg --epochs 20 --export   # resumable: add --resume"]

@@ -54,6 +54,7 @@ class Recipe:
     ferplus: float = 0.0  # blend of the FER+ vote distribution into the targets (replaces smoothing); 0 = off
     distil: list[str] | None = None  # teachers (teachers.py) whose mean probabilities join the targets
     distil_weight: float = 0.5  # share of the teachers in the targets when distilling
+    ema: float = 0.0  # momentum of an exponential moving average of the weights, validated and shipped; 0 = off
     precision: str = "float32"  # Keras dtype policy the run trained under (chosen by the CPU: pipeline.py)
 
     def __post_init__(self):
@@ -61,6 +62,8 @@ class Recipe:
             raise ValueError("distil from teachers or blend FER+ votes, not both (each replaces the targets)")
         if self.distil and not 0 < self.distil_weight <= 1:
             raise ValueError(f"the distillation weight must be in (0, 1], not {self.distil_weight}")
+        if not 0 <= self.ema < 1:
+            raise ValueError(f"the weight average's momentum must be in [0, 1), not {self.ema}")
 
     @classmethod
     def for_arch(cls, arch: str, epochs: int, **overrides) -> "Recipe":
@@ -98,7 +101,9 @@ def compile_model(model, recipe: Recipe, steps_per_epoch: int):
             warmup_target=recipe.learning_rate if warmup else None,
             warmup_steps=warmup,
         )
-        optimizer = keras.optimizers.AdamW(schedule, weight_decay=recipe.weight_decay)
+        # Polyak averaging: the optimizer keeps the average beside the weights (and in checkpoints).
+        optimizer = keras.optimizers.AdamW(schedule, weight_decay=recipe.weight_decay,
+                                           use_ema=recipe.ema > 0, ema_momentum=recipe.ema or 0.99)
     model.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(),
                   metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
     return model
@@ -188,14 +193,13 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
         print("run already complete")
         return summarise(run_dir, recipe)
 
-    class EpochBookkeeping(keras.callbacks.Callback):
-        """Checkpoint, history row, best model and curves after every epoch."""
+    class Checkpoint(keras.callbacks.Callback):
+        """History row and a full checkpoint (the trained weights, the optimizer and its average)."""
 
         def on_epoch_begin(self, epoch, logs=None):
             self.started = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
-            nonlocal best_acc
             row = {"epoch": epoch + 1, "seconds": round(time.perf_counter() - self.started, 1)}
             row.update({k: round(float(v), 5) for k, v in (logs or {}).items()})
             row["learning_rate"] = float(keras.ops.convert_to_numpy(
@@ -203,18 +207,33 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
             write_history_row(history_path, row)
             self.model.save(run_dir / "last.tmp.keras")
             os.replace(run_dir / "last.tmp.keras", last_path)  # atomic: a kill never leaves half a file
-            if row["val_accuracy"] > best_acc:
-                best_acc = row["val_accuracy"]
-                shutil.copyfile(last_path, best_path)
-            plot_history(read_history(history_path), run_dir / "curves.png", title=arch)
-            print(f"epoch {epoch + 1}/{recipe.epochs}: PublicTest acc {row['val_accuracy']:.4f} "
-                  f"(best {best_acc:.4f}), {row['seconds']}s", flush=True)
+
+    class BestModel(keras.callbacks.Callback):
+        """The best model by PublicTest accuracy, and the curves."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            nonlocal best_acc
+            val_accuracy = round(float(logs["val_accuracy"]), 5)
+            if val_accuracy > best_acc:
+                best_acc = val_accuracy
+                self.model.save(run_dir / "best.tmp.keras")
+                os.replace(run_dir / "best.tmp.keras", best_path)
+            rows = read_history(history_path)
+            plot_history(rows, run_dir / "curves.png", title=arch)
+            print(f"epoch {epoch + 1}/{recipe.epochs}: PublicTest acc {val_accuracy:.4f} "
+                  f"(best {best_acc:.4f}), {rows[-1]['seconds']}s", flush=True)
+
+    callbacks = [Checkpoint(), BestModel()]
+    if recipe.ema:
+        # Validation sees the averaged weights; the checkpoint keeps the trained ones (so a resumed run
+        # goes on exactly), then the average is swapped in for the best model until the next epoch.
+        callbacks.insert(1, keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
 
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     try:
         model.fit(train_data, validation_data=val_data, epochs=recipe.epochs, initial_epoch=initial_epoch,
-                  callbacks=[EpochBookkeeping()], verbose=verbose)
+                  callbacks=callbacks, verbose=verbose)
     finally:
         keras.mixed_precision.set_global_policy("float32")  # the process default, for whoever runs next
     return summarise(run_dir, recipe)
@@ -314,6 +333,8 @@ def add_arguments(parser):
     parser.add_argument("--distil-weight", type=float, help="the teachers' share of the targets (default 0.5)")
     parser.add_argument("--seed", type=int, help="random seed of weights, shuffling and augmentation "
                         "(default 1234; vary it to train independent members of an ensemble)")
+    parser.add_argument("--ema", type=float, help="validate and ship an exponential moving average of the "
+                        "weights with this momentum (e.g. 0.999, about the last 1000 steps); 0 = off (default)")
     parser.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"],
                         help="training dtype policy (default auto: bfloat16 where the CPU has AMX/AVX512-BF16)")
     parser.add_argument("--export", action="store_true", help="copy the best model into the shipped weights")
@@ -325,7 +346,7 @@ def run_from_args(args):
                     batch_size=args.batch_size, learning_rate=args.learning_rate,
                     init_from=args.init_from, equalize=args.equalize, crop=args.crop, mixup=args.mixup,
                     ferplus=args.ferplus, distil=args.distil, distil_weight=args.distil_weight,
-                    seed=args.seed, precision=args.precision)
+                    seed=args.seed, ema=args.ema, precision=args.precision)
     if args.export:
         print(f"exported {export(args.arch, args.runs_dir, run_name=args.run_name)}")
     return summary

@@ -107,6 +107,31 @@ def test_warm_restart_starts_from_the_given_weights(tiny_fer, tmp_path):
                                keras.ops.convert_to_numpy(start.weights[index]), atol=1e-6)
 
 
+def test_a_weight_average_is_validated_and_kept_as_best_while_the_checkpoint_trains_on(tiny_fer, tmp_path):
+    import keras
+    from django.core.management import call_command
+
+    runs = tmp_path / "runs"
+    # Through the management command, as the card's reproduce lines run it (every option must reach train).
+    call_command("train_emotion_model", "--arch", "mien_vgg", "--epochs", "1", "--data-dir", str(tiny_fer),
+                 "--runs-dir", str(runs), "--run-name", "ema", "--limit", "64", "--batch-size", "32",
+                 "--ema", "0.9", "--seed", "7", "--no-equalize", stdout=io.StringIO())
+    run = runs / "ema"
+    recipe = json.loads((run / "recipe.json").read_text())
+    assert recipe["ema"] == 0.9 and recipe["seed"] == 7
+    checkpoint = keras.saving.load_model(run / "last.keras")
+    best = keras.saving.load_model(run / "best.keras", compile=False)  # one epoch: the best is its average
+    kernel = next(i for i, w in enumerate(checkpoint.trainable_weights) if "kernel" in w.path)
+    trained = keras.ops.convert_to_numpy(checkpoint.trainable_weights[kernel])
+    average = keras.ops.convert_to_numpy(checkpoint.optimizer._model_variables_moving_average[kernel])
+    shipped = keras.ops.convert_to_numpy(best.trainable_weights[kernel])
+    assert not np.allclose(trained, average)  # two steps at momentum 0.9: the average lags the weights
+    np.testing.assert_allclose(shipped, average, atol=1e-6)
+    with pytest.raises(ValueError, match="momentum"):
+        from recommender.emotion.train import Recipe
+        Recipe(arch="mien_vgg", epochs=1, ema=1.0)
+
+
 def test_export_of_a_warm_restart_counts_every_stage(tiny_fer, tmp_path):
     from recommender.emotion import networks as nets
     from recommender.emotion.train import export, read_history, train, write_history_row

@@ -14,6 +14,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         from argparse import Namespace
 
-        keys = ("arch", "epochs", "resume", "data_dir", "runs_dir", "limit", "batch_size", "learning_rate", "export",
-                "run_name", "init_from", "equalize", "crop", "mixup", "ferplus", "precision")
-        train.run_from_args(Namespace(**{k: options[k] for k in keys}))
+        # Every option train.add_arguments defines, as the module's own command line would pass them.
+        train.run_from_args(Namespace(**options))
