@@ -265,19 +265,13 @@ def export(arch: str, runs_dir: Path = DEFAULT_RUNS_DIR, weights_dir: Path = WEI
     stem = target.stem
     import keras
 
-    from . import networks
     from .evaluate import plot_history
+    from .lite import as_float32, convert
 
-    # Ship weights without the optimizer state (a third of the size), in a freshly built float32
-    # graph: a bfloat16-trained model serves in float32 (its variables were float32 all along).
+    # Ship weights without the optimizer state (a third of the size: loaded uncompiled), in float32
+    # throughout: a bfloat16-trained model serves in float32 (its variables were float32 all along).
     recipe = Recipe(**{"equalize": False, **json.loads((run_dir / "recipe.json").read_text())})
-    best = keras.saving.load_model(run_dir / "best.keras")
-    keras.mixed_precision.set_global_policy("float32")
-    shipped = networks.build(arch, input_size=recipe.crop)
-    shipped.set_weights(best.get_weights())
-    shipped.save(target)
-    from .lite import convert
-
+    as_float32(keras.saving.load_model(run_dir / "best.keras", compile=False)).save(target)
     convert(target)  # served through LiteRT (predictor.py)
     history = lineage_history(run_dir, recipe)
     history_path = weights_dir / f"{stem}.history.csv"

@@ -265,6 +265,8 @@ def test_a_crop_run_trains_on_crops_and_ships_a_float32_model_that_chains_its_st
     model = keras.saving.load_model(shipped, compile=False)
     assert model.input_shape[1:] == (40, 40, 1)
     assert all(layer.dtype_policy.name == "float32" for layer in model.layers)
+    # Shipped without the optimizer's two moments per weight: a third of the checkpoint.
+    assert shipped.stat().st_size < (runs / "crops" / "best.keras").stat().st_size / 2
     summary = json.loads((weights / "emotion_model.summary.json").read_text())
     assert [stage["epochs"] for stage in summary["stages"]] == [3, 2, 1]
     assert summary["stages"][-1]["recipe"]["crop"] == 40
