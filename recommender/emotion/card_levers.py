@@ -154,14 +154,22 @@ def lever_rows(path: Path = LEVERS_PATH) -> list[str]:
         return []
     levers = json.loads(path.read_text())
     chosen = levers.get("chosen") or {}
-    lines = ["| candidate | views | PublicTest acc | PublicTest macro recall | one face, ms (one thread) |",
-             "|---|---|---|---|---|"]
+    paired = all("faces_gained" in row for row in levers["rows"])  # tables from 2026-12-07 (night) on
+    lines = ["| candidate | views | PublicTest acc | PublicTest macro recall | one face, ms (one thread) |"
+             + (" faces gained/lost vs the incumbent | McNemar p |" if paired else ""),
+             "|---|---|---|---|---|" + ("---|---|" if paired else "")]
     for row in sorted(levers["rows"], key=lambda r: -r["public_test_accuracy"]):
         mark = " **(chosen)**" if (row["candidate"], str(row["views"])) == (chosen.get("candidate"), str(chosen.get("views"))) else ""
         lines.append(f"| {row['candidate']}{mark} | {row['views']} | {row['public_test_accuracy']:.2%} | "
-                     f"{row['public_test_macro_recall']:.2%} | {row['one_face_ms']:.2f} |")
-    return lines + ["", f"Budget {levers['budget_ms']:g} ms per face; the chosen row is the most accurate "
-                        "within it. Latencies were measured on the shared training machine in the same run."]
+                     f"{row['public_test_macro_recall']:.2%} | {row['one_face_ms']:.2f} |"
+                     + (f" +{row['faces_gained']}/-{row['faces_lost']} | {row['mcnemar_p']:.3f} |" if paired else ""))
+    notes = ["", f"Budget {levers['budget_ms']:g} ms per face; the chosen row is the most accurate "
+                 "within it. Latencies were measured on the shared training machine in the same run."]
+    if paired:
+        notes[-1] += (f" Gained/lost: PublicTest faces the row gets right and the incumbent (`{levers['incumbent']}` "
+                      "as served) gets wrong, and the reverse; McNemar's exact p is how often a coin would split "
+                      "those faces at least as unevenly.")
+    return lines + notes
 
 
 def lever_sections() -> list[str]:

@@ -320,6 +320,9 @@ def test_the_choice_is_the_most_accurate_row_within_the_latency_budget(tiny_fer,
     assert {("plain", "1"), ("plain", "2"), ("crop", "10"), ("crop", "5"), ("plain+crop", "2+10")} <= views
     assert ("crop+crop", "1+2") not in views  # two view sets of one model are not an ensemble
     assert not any(r["candidate"].count("+") > 1 for r in rows)  # pairs by default
+    served = next(r for r in rows if (r["candidate"], r["views"]) == ("plain", 2))  # the incumbent as served
+    assert (served["faces_gained"], served["faces_lost"], served["mcnemar_p"]) == (0, 0, 1.0)
+    assert all(r["faces_gained"] + r["faces_lost"] <= 32 for r in rows)
     rows = measure(crop_and_plain_models, tiny_fer, members=1)
     assert not any("+" in r["candidate"] for r in rows)
     trio = measure({**crop_and_plain_models, "again": crop_and_plain_models["plain"]}, tiny_fer, members=3)
@@ -334,6 +337,21 @@ def test_the_choice_is_the_most_accurate_row_within_the_latency_budget(tiny_fer,
     assert best_within(rows, 10)["candidate"] == "c"
     assert best_within(rows, 20)["candidate"] == "b"
     assert best_within(rows, 1) is None
+
+
+def test_a_row_is_paired_with_the_incumbent_face_by_face():
+    from recommender.emotion.choose import paired_with
+
+    incumbent = np.array([True] * 60 + [False] * 40)
+    same_accuracy = np.roll(incumbent, 20)  # 60% right as well, on different faces
+    assert paired_with(same_accuracy, incumbent) == {"faces_gained": 20, "faces_lost": 20, "mcnemar_p": 1.0}
+    better = incumbent.copy()
+    better[60:70] = True  # ten more faces, none lost
+    assert paired_with(better, incumbent) == {"faces_gained": 10, "faces_lost": 0, "mcnemar_p": round(2 * 0.5 ** 10, 4)}
+    mixed = better.copy()
+    mixed[:3] = False  # +10/-3: a lead of seven faces that a coin would give one time in ten
+    result = paired_with(mixed, incumbent)
+    assert (result["faces_gained"], result["faces_lost"]) == (10, 3) and 0.05 < result["mcnemar_p"] < 0.2
 
 
 @pytest.fixture
@@ -414,3 +432,22 @@ def test_teachers_are_recorded_averaged_checked_and_distilled_into_a_student(tin
     with pytest.raises(ValueError, match="not both"):
         train("mien_vgg", 1, data_dir=tiny_fer, runs_dir=tmp_path / "runs2", limit=64, verbose=0,
               teachers_dir=shelf, distil=["plain"], ferplus=0.4)
+
+
+def test_a_lever_table_shows_each_row_against_the_incumbent_where_it_was_measured(tmp_path):
+    from recommender.emotion.card_levers import lever_rows
+
+    row = {"candidate": "a", "views": 2, "public_test_accuracy": 0.684, "public_test_macro_recall": 0.667,
+           "one_face_ms": 4.9}
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps({"budget_ms": 10, "rows": [row], "chosen": row}))
+    assert "McNemar" not in "\n".join(lever_rows(older))  # tables measured before the pairing keep their columns
+    paired = tmp_path / "paired.json"
+    rows = [{**row, "faces_gained": 0, "faces_lost": 0, "mcnemar_p": 1.0},
+            {**row, "candidate": "b", "public_test_accuracy": 0.686, "faces_gained": 31, "faces_lost": 24,
+             "mcnemar_p": 0.4188}]
+    paired.write_text(json.dumps({"budget_ms": 10, "incumbent": "a", "rows": rows, "chosen": rows[1]}))
+    table = lever_rows(paired)
+    assert table[0].endswith("| faces gained/lost vs the incumbent | McNemar p |")
+    assert table[2] == "| b **(chosen)** | 2 | 68.60% | 66.70% | 4.90 | +31/-24 | 0.419 |"
+    assert "`a` as served" in table[-1]
