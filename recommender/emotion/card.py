@@ -146,6 +146,7 @@ def stage_commands(summary: dict, run_prefix: str = "stage") -> list[str]:
         seed = f" --seed {recipe['seed']}" if recipe.get("seed", 1234) != 1234 else ""
         ferplus = f" --ferplus {recipe['ferplus']}" if recipe.get("ferplus") else ""
         ema = f" --ema {recipe['ema']}" if recipe.get("ema") else ""
+        ema += " --recalibrate-bn" if recipe.get("recalibrate_bn") else ""
         distil = (f" --distil {' '.join(recipe['distil'])} --distil-weight {recipe['distil_weight']}"
                   if recipe.get("distil") else "")
         return (f"python manage.py train_emotion_model --arch {recipe['arch']} --epochs {recipe['epochs']} "

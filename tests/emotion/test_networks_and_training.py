@@ -132,6 +132,39 @@ def test_a_weight_average_is_validated_and_kept_as_best_while_the_checkpoint_tra
         Recipe(arch="mien_vgg", epochs=1, ema=1.0)
 
 
+def test_a_finished_run_takes_batch_norm_statistics_from_its_clean_training_faces(tiny_fer, tmp_path):
+    import keras
+
+    from recommender.emotion.train import train
+
+    runs = tmp_path / "runs"
+    train("mien_vgg", 1, data_dir=tiny_fer, runs_dir=runs, run_name="bn", limit=64, verbose=0, batch_size=32,
+          equalize=False, mixup=0.4, precision="float32")
+    run = runs / "bn"
+    trained = keras.saving.load_model(run / "best.keras", compile=False)
+    assert not (run / "bn_recalibration.json").exists()
+    # A step after the schedule: a finished run takes it on when resumed with it, and only once.
+    summary = train("mien_vgg", 1, resume=True, data_dir=tiny_fer, runs_dir=runs, run_name="bn", limit=64,
+                    verbose=0, recalibrate_bn=True)
+    assert json.loads((run / "recipe.json").read_text())["recalibrate_bn"] is True
+    record = json.loads((run / "bn_recalibration.json").read_text())
+    assert record["faces"] == 64 and summary["batch_norm_recalibration"] == record
+    model = keras.saving.load_model(run / "best.keras", compile=False)
+    for before, after in zip(trained.weights, model.weights):  # the weights stay; only the statistics move
+        if "moving" not in after.path:
+            np.testing.assert_array_equal(keras.ops.convert_to_numpy(before), keras.ops.convert_to_numpy(after))
+    with np.load(tiny_fer / "train.npz") as rows:
+        faces = rows["x"][:64, ..., None].astype("float32")  # one batch of 64: none of it mirrored
+    conv = keras.Model(model.input, model.get_layer("s1_conv1").output)
+    expected = keras.ops.convert_to_numpy(conv(faces)).mean(axis=(0, 1, 2))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.get_layer("s1_bn1").moving_mean), expected,
+                               rtol=1e-4, atol=1e-5)
+    stale = keras.ops.convert_to_numpy(trained.get_layer("s1_bn1").moving_mean)
+    assert not np.allclose(stale, expected, rtol=1e-2)  # one epoch's running average was elsewhere
+    again = train("mien_vgg", 1, resume=True, data_dir=tiny_fer, runs_dir=runs, run_name="bn", limit=64, verbose=0)
+    assert again["batch_norm_recalibration"] == record
+
+
 def test_export_of_a_warm_restart_counts_every_stage(tiny_fer, tmp_path):
     from recommender.emotion import networks as nets
     from recommender.emotion.train import export, read_history, train, write_history_row
