@@ -240,7 +240,8 @@ TEACHERS_PROSE = [
     "Recorded with `python -m recommender.emotion.teachers record NAME=PATH`; the ensembles below with "
     "`python -m recommender.emotion.teachers ensemble` (latency: the members' one-face times added, each "
     "measured on one thread of the shared machine the day it was recorded, so they vary by a third from run "
-    "to run, and by machine: `mixup_seed2027`'s on the Intel Xeon, the others' on the AMD EPYC).",
+    "to run, and by machine: `mixup_seed2027`'s on the Intel Xeon, the two `ema_` models' on an AMD EPYC with "
+    "AVX512-BF16, the others' on the AMD EPYC without AVX-512).",
 ]
 
 

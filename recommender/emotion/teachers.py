@@ -124,7 +124,12 @@ def ensembles(names: list[str], data_dir: Path, teachers_dir: Path = TEACHERS_DI
 
 
 def main(argv=None):
+    import os
+
     from .pipeline import DEFAULT_DATA_DIR
+
+    # one_face_ms is a serving latency: one thread, as served and as choose.py measures it.
+    os.environ.setdefault("MIEN_TF_THREADS", "1")
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
