@@ -205,7 +205,7 @@ def lever_rows(path: Path = LEVERS_PATH) -> list[str]:
         return []
     levers = json.loads(path.read_text())
     chosen = levers.get("chosen") or {}
-    paired = all("faces_gained" in row for row in levers["rows"])  # tables from 2026-12-07 (night) on
+    paired = bool(levers["rows"]) and all("faces_gained" in row for row in levers["rows"])  # measured since 2026-12-07
     lines = ["| candidate | views | PublicTest acc | PublicTest macro recall | one face, ms (one thread) |"
              + (" faces gained/lost vs the incumbent | McNemar p |" if paired else ""),
              "|---|---|---|---|---|" + ("---|---|" if paired else "")]
@@ -217,7 +217,7 @@ def lever_rows(path: Path = LEVERS_PATH) -> list[str]:
     notes = ["", f"Budget {levers['budget_ms']:g} ms per face; the chosen row is the most accurate "
                  "within it. Latencies were measured on the shared training machine in the same run."]
     if paired:
-        notes[-1] += (f" Gained/lost: PublicTest faces the row gets right and the incumbent (`{levers['incumbent']}` "
+        notes[-1] += (f" Gained/lost: PublicTest faces the row gets right and the incumbent (`{levers.get('incumbent')}` "
                       "as served) gets wrong, and the reverse; McNemar's exact p is how often a coin would split "
                       "those faces at least as unevenly.")
     return lines + notes

@@ -64,6 +64,8 @@ class Recipe:
             raise ValueError(f"the distillation weight must be in (0, 1], not {self.distil_weight}")
         if not 0 <= self.ema < 1:
             raise ValueError(f"the weight average's momentum must be in [0, 1), not {self.ema}")
+        if self.ema and self.optimizer != "adamw":
+            raise ValueError("a weight average (--ema) is kept by the AdamW recipes, not the paper's Adam")
 
     @classmethod
     def for_arch(cls, arch: str, epochs: int, **overrides) -> "Recipe":
@@ -195,6 +197,7 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
         history_path.unlink(missing_ok=True)
     if initial_epoch >= recipe.epochs:
         print("run already complete")
+        keras.mixed_precision.set_global_policy("float32")  # the process default, as after training
         if recipe.recalibrate_bn:
             recalibrate_best(run_dir, recipe, x_train, x_val, y_val)
         return summarise(run_dir, recipe)
@@ -224,6 +227,7 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
                 best_acc = val_accuracy
                 self.model.save(run_dir / "best.tmp.keras")
                 os.replace(run_dir / "best.tmp.keras", best_path)
+                (run_dir / "bn_recalibration.json").unlink(missing_ok=True)  # a new best: not recalibrated yet
             rows = read_history(history_path)
             plot_history(rows, run_dir / "curves.png", title=arch)
             print(f"epoch {epoch + 1}/{recipe.epochs}: PublicTest acc {val_accuracy:.4f} "
@@ -256,12 +260,16 @@ def recalibrate_batch_norm(model, faces: np.ndarray, batch_size: int = 256) -> N
     import keras
 
     layers = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    momenta = [layer.momentum for layer in layers]
+    # training=True runs the dropout layers too; off, the later layers see what they will see when served.
+    dropouts = [layer for layer in model.layers if isinstance(layer, (keras.layers.Dropout, keras.layers.SpatialDropout2D))]
+    momenta, rates = [layer.momentum for layer in layers], [layer.rate for layer in dropouts]
     for layer in layers:
         layer.moving_mean.assign(np.zeros(layer.moving_mean.shape, "float32"))
         layer.moving_variance.assign(np.ones(layer.moving_variance.shape, "float32"))
     pixels = faces[..., None].astype("float32")
     try:
+        for layer in dropouts:
+            layer.rate = 0.0
         for number, start in enumerate(range(0, len(pixels), batch_size), start=1):
             batch = pixels[start:start + batch_size]
             # momentum (k-1)/k turns the running average into the plain mean of the batches' statistics
@@ -271,6 +279,8 @@ def recalibrate_batch_norm(model, faces: np.ndarray, batch_size: int = 256) -> N
     finally:
         for layer, momentum in zip(layers, momenta):
             layer.momentum = momentum
+        for layer, rate in zip(dropouts, rates):
+            layer.rate = rate
 
 
 def recalibrate_best(run_dir: Path, recipe: Recipe, x_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray) -> dict:
