@@ -300,7 +300,7 @@ def write_card(data_dir: Path = DEFAULT_DATA_DIR, fer_model: Path | None = None)
         "with it scored 67.5% on PublicTest (with TTA), below it alone (68.1%). On 2026-12-07 a 6-epoch mixup "
         "restart of it (below, Levers) reached 68.4% on PublicTest with the same two views and replaced it; "
         "later that day an 8-epoch restart of that one, kept as a moving average of its weights and with its "
-        "batch-norm statistics recomputed on clean training faces (Levers), reached 69.0% and replaced it in "
+        "batch-norm statistics recomputed on clean training faces (Levers), reached 69.1% and replaced it in "
         "turn. All four stages are in the curves and in Reproduce. Anchors, not re-measured here: the "
         "best published single models reach about 73%; "
         "human agreement on FER2013 is about 65 +/- 5% (the paper's reference [18]).",
