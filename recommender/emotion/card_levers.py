@@ -156,7 +156,7 @@ EMA_LEVERS_PROSE = [
     "28,709 clean training faces, every other batch mirrored, dropout off as served (80 s). Training leaves them as running averages "
     "over augmented and mixup-blended faces, which are flatter than a real face. `ema_warm8_bn` is the run above "
     "resumed with `--resume --recalibrate-bn`; `mixup_warm6_bn` is the incumbent recalibrated the same way "
-    "(`train.recalibrate_batch_norm`), as a control; `ema_warm8` without it was rebuilt from the run's last "
+    "(`recalibration.recalibrate_batch_norm`), as a control; `ema_warm8` without it was rebuilt from the run's last "
     "checkpoint, whose optimizer holds the average.",
     "- `ema_50ep_warm16_bn`: a member further off, for the ensembles below: the 50-epoch model warm-restarted "
     "for 16 epochs with mixup, AdamW cosine from 1e-3, seed 2027, averaged at 0.9995, then recalibrated. "
@@ -173,7 +173,7 @@ EMA_LEVERS_PROSE = [
     "by face. The two levers add up: on two views the average alone scores 68.18% (below the incumbent's "
     "68.40%), the recalibration alone 68.57%, both 69.07% (+107/-83 faces, McNemar p = 0.095: a lead of 24 "
     "faces that a coin would give about one time in ten), with macro recall up from 66.75% to 67.88%. "
-    "Recalibration raised every model it touched (+0.1 to +0.8 points; the 16-epoch run measured on one view in training). `ema_warm8_bn` on "
+    "Recalibration raised every model it touched (+0.1 to +0.9 points; the 16-epoch run measured on one view in training). `ema_warm8_bn` on "
     "two views, the chosen row (6.2 ms in this run), is the shipped model now, and PrivateTest was evaluated once "
     "for it (Results): 70.33% (2,524 of 3,589 faces) against the mixup restart's 70.05% (2,514), macro recall "
     "69.85% against 69.77%. Ten faces is inside one split's noise again, but the direction held; the issue's "

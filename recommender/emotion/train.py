@@ -12,73 +12,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
-import numpy as np
-
-from .labels import EMOTIONS, FACE_SIZE
-from .stages import lineage_history, read_history, training_stages, write_history_row
 from .pipeline import (DEFAULT_DATA_DIR, class_weights, ferplus_targets, load_split, train_dataset,
                        training_precision, validation_data)
+from .recalibration import RECORD as RECALIBRATION_RECORD, recalibrate_best
+from .recipe import Recipe
+from .stages import lineage_history, read_history, training_stages, write_history_row
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RUNS_DIR = REPO_ROOT / "runs"
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-
-
-@dataclass
-class Recipe:
-    """Everything that decides a training run; stored beside the checkpoints."""
-
-    arch: str
-    epochs: int
-    batch_size: int = 64
-    optimizer: str = "adamw"
-    learning_rate: float = 2e-3
-    weight_decay: float = 5e-4
-    warmup_epochs: float = 1.0
-    label_smoothing: float = 0.1
-    class_weight_power: float = 0.5  # 0 = none, 1 = fully balanced
-    augment: bool = True
-    equalize: bool = True  # histogram-equalise rows, as served crops are (the paper's preprocessing)
-    init_from: str | None = None  # warm start: weights of an earlier run (a new schedule on top of them)
-    seed: int = 1234
-    crop: int = FACE_SIZE  # train on random crop x crop windows of the face; served on ten crops
-    mixup: float = 0.0  # Beta(alpha, alpha) mixup; 0 = off
-    ferplus: float = 0.0  # blend of the FER+ vote distribution into the targets (replaces smoothing); 0 = off
-    distil: list[str] | None = None  # teachers (teachers.py) whose mean probabilities join the targets
-    distil_weight: float = 0.5  # share of the teachers in the targets when distilling
-    ema: float = 0.0  # momentum of an exponential moving average of the weights, validated and shipped; 0 = off
-    recalibrate_bn: bool = False  # after training, the best model's batch-norm statistics from clean faces
-    precision: str = "float32"  # Keras dtype policy the run trained under (chosen by the CPU: pipeline.py)
-
-    def __post_init__(self):
-        if self.distil and self.ferplus > 0:
-            raise ValueError("distil from teachers or blend FER+ votes, not both (each replaces the targets)")
-        if self.distil and not 0 < self.distil_weight <= 1:
-            raise ValueError(f"the distillation weight must be in (0, 1], not {self.distil_weight}")
-        if not 0 <= self.ema < 1:
-            raise ValueError(f"the weight average's momentum must be in [0, 1), not {self.ema}")
-        if self.ema and self.optimizer != "adamw":
-            raise ValueError("a weight average (--ema) is kept by the AdamW recipes, not the paper's Adam")
-
-    @classmethod
-    def for_arch(cls, arch: str, epochs: int, **overrides) -> "Recipe":
-        if arch == "paper":
-            # Section 2.3.3: mini-batch gradient descent on cross-entropy, learning rate 1e-4,
-            # no augmentation or class weighting. Adam is the mini-batch optimiser the paper's
-            # TensorFlow code base would use at 1e-4; plain SGD at 1e-4 barely moves.
-            base = dict(optimizer="adam", learning_rate=1e-4, weight_decay=0.0, warmup_epochs=0.0,
-                        label_smoothing=0.0, class_weight_power=0.0, augment=False, equalize=True)
-        else:
-            base = {}
-        base.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(arch=arch, epochs=epochs, **base)
 
 
 # ---------------------------------------------------------------- data (pipeline.py)
@@ -199,7 +147,7 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
         print("run already complete")
         keras.mixed_precision.set_global_policy("float32")  # the process default, as after training
         if recipe.recalibrate_bn:
-            recalibrate_best(run_dir, recipe, x_train, x_val, y_val)
+            recalibrate_best(run_dir, recipe.crop, x_train, x_val, y_val)
         return summarise(run_dir, recipe)
 
     class Checkpoint(keras.callbacks.Callback):
@@ -227,7 +175,7 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
                 best_acc = val_accuracy
                 self.model.save(run_dir / "best.tmp.keras")
                 os.replace(run_dir / "best.tmp.keras", best_path)
-                (run_dir / "bn_recalibration.json").unlink(missing_ok=True)  # a new best: not recalibrated yet
+                (run_dir / RECALIBRATION_RECORD).unlink(missing_ok=True)  # a new best: not recalibrated yet
             rows = read_history(history_path)
             plot_history(rows, run_dir / "curves.png", title=arch)
             print(f"epoch {epoch + 1}/{recipe.epochs}: PublicTest acc {val_accuracy:.4f} "
@@ -247,69 +195,8 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
     finally:
         keras.mixed_precision.set_global_policy("float32")  # the process default, for whoever runs next
     if recipe.recalibrate_bn:
-        recalibrate_best(run_dir, recipe, x_train, x_val, y_val)
+        recalibrate_best(run_dir, recipe.crop, x_train, x_val, y_val)
     return summarise(run_dir, recipe)
-
-
-def recalibrate_batch_norm(model, faces: np.ndarray, batch_size: int = 256) -> None:
-    """Recompute every batch-norm layer's moving mean and variance as plain averages over ``faces``
-    (uint8 [N,H,W] at the model's input size; every other batch mirrored, as faces are served).
-
-    Training leaves them as running averages over augmented and, with mixup, blended faces, which are
-    flatter than a real face; a model is served on real ones. The weights are untouched."""
-    import keras
-
-    layers = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    # training=True runs the dropout layers too; off, the later layers see what they will see when served.
-    dropouts = [layer for layer in model.layers if isinstance(layer, (keras.layers.Dropout, keras.layers.SpatialDropout2D))]
-    momenta, rates = [layer.momentum for layer in layers], [layer.rate for layer in dropouts]
-    for layer in layers:
-        layer.moving_mean.assign(np.zeros(layer.moving_mean.shape, "float32"))
-        layer.moving_variance.assign(np.ones(layer.moving_variance.shape, "float32"))
-    pixels = faces[..., None].astype("float32")
-    try:
-        for layer in dropouts:
-            layer.rate = 0.0
-        for number, start in enumerate(range(0, len(pixels), batch_size), start=1):
-            batch = pixels[start:start + batch_size]
-            # momentum (k-1)/k turns the running average into the plain mean of the batches' statistics
-            for layer in layers:
-                layer.momentum = (number - 1) / number
-            model(batch if number % 2 else batch[:, :, ::-1], training=True)
-    finally:
-        for layer, momentum in zip(layers, momenta):
-            layer.momentum = momentum
-        for layer, rate in zip(dropouts, rates):
-            layer.rate = rate
-
-
-def recalibrate_best(run_dir: Path, recipe: Recipe, x_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray) -> dict:
-    """``recalibrate_batch_norm`` on the run's best model, once (``bn_recalibration.json`` says it is
-    done, with PublicTest accuracy on one view before and after)."""
-    import keras
-
-    done = run_dir / "bn_recalibration.json"
-    if done.exists():
-        return json.loads(done.read_text())
-    model = keras.saving.load_model(run_dir / "best.keras")
-    offset = (FACE_SIZE - recipe.crop) // 2  # a crop model: its centre crop, as served on one view
-    window = slice(offset, offset + recipe.crop)
-
-    def accuracy() -> float:
-        pixels = x_val[:, window, window, None].astype("float32")
-        return round(float((model.predict(pixels, batch_size=256, verbose=0).argmax(axis=1) == y_val).mean()), 5)
-
-    before = accuracy()
-    started = time.perf_counter()
-    recalibrate_batch_norm(model, x_train[:, window, window])
-    result = {"public_test_accuracy_before": before, "public_test_accuracy_after": accuracy(),
-              "faces": int(len(x_train)), "seconds": round(time.perf_counter() - started, 1)}
-    model.save(run_dir / "best.tmp.keras")
-    os.replace(run_dir / "best.tmp.keras", run_dir / "best.keras")
-    done.write_text(json.dumps(result, indent=2))
-    print(f"batch norm recalibrated on {result['faces']} training faces: PublicTest (one view) "
-          f"{before:.4f} -> {result['public_test_accuracy_after']:.4f}", flush=True)
-    return result
 
 
 def summarise(run_dir: Path, recipe: Recipe) -> dict:
@@ -324,8 +211,8 @@ def summarise(run_dir: Path, recipe: Recipe) -> dict:
         "train_seconds": round(sum(float(r["seconds"]) for r in rows), 1),
         "recipe": asdict(recipe),
     }
-    if (run_dir / "bn_recalibration.json").exists():
-        summary["batch_norm_recalibration"] = json.loads((run_dir / "bn_recalibration.json").read_text())
+    if (run_dir / RECALIBRATION_RECORD).exists():
+        summary["batch_norm_recalibration"] = json.loads((run_dir / RECALIBRATION_RECORD).read_text())
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps({k: v for k, v in summary.items() if k != "recipe"}, indent=2))
     return summary

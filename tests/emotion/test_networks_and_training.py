@@ -171,7 +171,7 @@ def test_a_finished_run_takes_batch_norm_statistics_from_its_clean_training_face
 def test_recalibrated_statistics_are_plain_averages_over_batches_as_served():
     import keras
 
-    from recommender.emotion.train import recalibrate_batch_norm
+    from recommender.emotion.recalibration import recalibrate_batch_norm
 
     model = networks.mien_vgg(width=4)
     faces = np.random.default_rng(3).integers(0, 256, (64, 48, 48), dtype=np.uint8)
