@@ -52,7 +52,7 @@ def measure(candidates: dict[str, Path], data_dir: Path = DEFAULT_DATA_DIR, memb
     candidates (each on one of its view counts), probabilities averaged; 1 = single models only. Each row
     is paired with the incumbent (the first candidate on its served views): see ``paired_with``."""
     from .lite import ensure_converted
-    from .predictor import Predictor
+    from .predictor import Predictor, serving_views
 
     x, y = load_split(data_dir, "public_test")
     face = x[:1]
@@ -60,8 +60,8 @@ def measure(candidates: dict[str, Path], data_dir: Path = DEFAULT_DATA_DIR, memb
     incumbent = None
     for name, path in candidates.items():
         ensure_converted(path)  # every candidate timed on the runtime the shipped model is served on
-        incumbent = incumbent or (name, Predictor(path, runtime="litert").views)
         predictor = Predictor(path, views=1, runtime="litert")  # its input size says which views fit
+        incumbent = incumbent or (name, serving_views(path, predictor.input_size))
         for views in view_counts(predictor.input_size):
             predictor = predictor if views == predictor.views else Predictor(path, views=views, runtime="litert")
             probabilities = predictor.predict(x)

@@ -62,8 +62,9 @@ def recalibrate_best(run_dir: Path, crop: int, x_train: np.ndarray, x_val: np.nd
     offset = (FACE_SIZE - crop) // 2  # a crop model: its centre crop, as served on one view
     window = slice(offset, offset + crop)
 
+    pixels = x_val[:, window, window, None].astype("float32")
+
     def accuracy() -> float:
-        pixels = x_val[:, window, window, None].astype("float32")
         return round(float((model.predict(pixels, batch_size=256, verbose=0).argmax(axis=1) == y_val).mean()), 5)
 
     before = accuracy()
