@@ -64,9 +64,10 @@ def int8_views(model, faces: np.ndarray, views: int, served_ms: float) -> dict:
     return {f"litert_int8_{views}_views_ms": round(ms, 2), "litert_int8_speedup_vs_served": round(served_ms / ms, 2)}
 
 
-def int8_accuracy(model_path=None, data_dir=None, calibration_rows: int = 512) -> dict:
+def int8_accuracy(model_path=None, data_dir=None, calibration_rows: int = 512, rows: int | None = None) -> dict:
     """PublicTest accuracy of the served model (float32 LiteRT) and of the same network in int8, calibrated
-    on the first training rows (never the split it is scored on), both on face + mirror."""
+    on the first training rows (never the split it is scored on), both on face + mirror; on the first
+    ``rows`` faces only if given (a quicker check)."""
     import keras
 
     from recommender.emotion.pipeline import DEFAULT_DATA_DIR, load_split
@@ -79,6 +80,7 @@ def int8_accuracy(model_path=None, data_dir=None, calibration_rows: int = 512) -
         raise ValueError("measured for 48 px models on raw rows (as shipped); add equalising/cropping to compare others")
     x_calibration, _ = load_split(data_dir, "train")
     x_test, y_test = load_split(data_dir, "public_test")
+    x_test, y_test = x_test[:rows], y_test[:rows]
     run_int8 = _int8_interpreter(keras.saving.load_model(model_path, compile=False),
                                  x_calibration[:calibration_rows, ..., None].astype(np.float32))
     pixels = x_test[..., None].astype(np.float32)

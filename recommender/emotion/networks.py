@@ -14,6 +14,9 @@ FER2013 classes.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from .labels import EMOTIONS, FACE_SIZE
 
 NUM_CLASSES = len(EMOTIONS)
@@ -110,3 +113,10 @@ def build(arch: str, input_size: int = FACE_SIZE) -> "keras.Model":
             raise ValueError("the paper's Table 1 net is defined on 48x48 faces only")
         return ARCHITECTURES[arch](input_size=input_size)
     return ARCHITECTURES[arch]()
+
+
+def save_atomically(model: "keras.Model", path: Path) -> None:
+    """Save ``model`` to ``path`` through a sibling file and a rename, so a kill never leaves half a model."""
+    partial = path.with_name(f"{path.stem}.tmp.keras")  # Keras insists on the .keras suffix
+    model.save(partial)
+    os.replace(partial, path)

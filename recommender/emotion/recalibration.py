@@ -7,13 +7,13 @@ blended faces, flatter than a real face; the served model sees real faces with i
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
 from .labels import FACE_SIZE
+from .networks import save_atomically
 
 RECORD = "bn_recalibration.json"  # in a run's folder: its best model is recalibrated (before/after on PublicTest)
 
@@ -72,8 +72,7 @@ def recalibrate_best(run_dir: Path, crop: int, x_train: np.ndarray, x_val: np.nd
     recalibrate_batch_norm(model, x_train[:, window, window])
     result = {"public_test_accuracy_before": before, "public_test_accuracy_after": accuracy(),
               "faces": int(len(x_train)), "seconds": round(time.perf_counter() - started, 1)}
-    model.save(run_dir / "best.tmp.keras")
-    os.replace(run_dir / "best.tmp.keras", run_dir / "best.keras")
+    save_atomically(model, run_dir / "best.keras")
     done.write_text(json.dumps(result, indent=2))
     print(f"batch norm recalibrated on {result['faces']} training faces: PublicTest (one view) "
           f"{before:.4f} -> {result['public_test_accuracy_after']:.4f}", flush=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import asdict, replace
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from .pipeline import (DEFAULT_DATA_DIR, class_weights, ferplus_targets, load_split, train_dataset,
                        training_precision, validation_data)
+from .networks import save_atomically
 from .recalibration import RECORD as RECALIBRATION_RECORD, recalibrate_best
 from .recipe import Recipe
 from .stages import lineage_history, read_history, training_stages, write_history_row
@@ -162,8 +162,7 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
             row["learning_rate"] = float(keras.ops.convert_to_numpy(
                 self.model.optimizer.learning_rate))
             write_history_row(history_path, row)
-            self.model.save(run_dir / "last.tmp.keras")
-            os.replace(run_dir / "last.tmp.keras", last_path)  # atomic: a kill never leaves half a file
+            save_atomically(self.model, last_path)
 
     class BestModel(keras.callbacks.Callback):
         """The best model by PublicTest accuracy, and the curves."""
@@ -173,8 +172,7 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
             val_accuracy = round(float(logs["val_accuracy"]), 5)
             if val_accuracy > best_acc:
                 best_acc = val_accuracy
-                self.model.save(run_dir / "best.tmp.keras")
-                os.replace(run_dir / "best.tmp.keras", best_path)
+                save_atomically(self.model, best_path)
                 (run_dir / RECALIBRATION_RECORD).unlink(missing_ok=True)  # a new best: not recalibrated yet
             rows = read_history(history_path)
             plot_history(rows, run_dir / "curves.png", title=arch)
