@@ -17,9 +17,9 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from .networks import save_atomically
 from .pipeline import (DEFAULT_DATA_DIR, class_weights, ferplus_targets, load_split, train_dataset,
                        training_precision, validation_data)
-from .networks import save_atomically
 from .recalibration import RECORD as RECALIBRATION_RECORD, recalibrate_best
 from .recipe import Recipe
 from .stages import lineage_history, read_history, training_stages, write_history_row
