@@ -57,8 +57,8 @@ def cook(paths: list[Path], x_train: np.ndarray, x_val: np.ndarray, y_val: np.nd
     order = sorted(range(len(models)), key=lambda i: -ingredients[i]["public_test_accuracy"])
     vessel, kept, steps = load(paths[order[0]]), [order[0]], []
     best, best_weights = ingredients[order[0]]["public_test_accuracy"], [w.numpy() for w in vessel.weights]
-    for addition in (order[1:] if greedy else [order[1:]]):
-        trial = kept + (addition if isinstance(addition, list) else [addition])
+    for addition in ([[i] for i in order[1:]] if greedy else [order[1:]]):  # greedy: one at a time
+        trial = kept + addition
         started = time.perf_counter()
         average_into(vessel, [models[i] for i in trial])
         recalibrate_batch_norm(vessel, x_train)
