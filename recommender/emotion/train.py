@@ -139,8 +139,8 @@ def train(arch: str, epochs: int, *, resume: bool = False, data_dir: Path = DEFA
         print(f"resuming {arch} at epoch {initial_epoch + 1}/{recipe.epochs} (best PublicTest {best_acc:.4f})")
     else:
         model = networks.build(arch, input_size=recipe.crop)
-        if recipe.init_from:
-            model.set_weights(keras.saving.load_model(recipe.init_from, compile=False).get_weights())
+        if recipe.init_from:  # the same net, or a wider one computing the same function (Net2WiderNet)
+            networks.widen(keras.saving.load_model(recipe.init_from, compile=False), model, seed=recipe.seed)
         model = compile_model(model, recipe, steps)
         history_path.unlink(missing_ok=True)
     if initial_epoch >= recipe.epochs:
@@ -270,7 +270,8 @@ def add_arguments(parser):
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS_DIR)
     parser.add_argument("--run-name", help="folder under RUNS_DIR (default: the architecture's name)")
-    parser.add_argument("--init-from", help="start from this .keras model's weights (warm restart)")
+    parser.add_argument("--init-from", help="start from this .keras model's weights (warm restart; "
+                        "a wider mien_vgg starts computing what the narrower one did)")
     parser.add_argument("--equalize", action=argparse.BooleanOptionalAction, default=None,
                         help="histogram-equalise training rows (default on; match the init model's inputs)")
     parser.add_argument("--limit", type=int, help="use only the first N images of each split (smoke runs)")

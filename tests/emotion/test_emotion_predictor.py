@@ -157,7 +157,7 @@ def test_a_model_trained_in_bfloat16_converts_and_serves_in_float32(tmp_path, fa
 
     keras.mixed_precision.set_global_policy("mixed_bfloat16")  # as train.py does on AMX CPUs
     try:
-        trained = networks.mien_vgg(width=4)
+        trained = networks.mien_vgg(widths=(4, 8, 16, 32))
     finally:
         keras.mixed_precision.set_global_policy("float32")
     trained.save(tmp_path / "bf16.keras")
@@ -172,7 +172,7 @@ def test_a_model_trained_in_bfloat16_converts_and_serves_in_float32(tmp_path, fa
     # the same weights: bfloat16 compute rounds, it does not change the answer
     np.testing.assert_allclose(served.predict(faces), trained(x).numpy(), atol=2e-2)
     plain = tmp_path / "plain.keras"
-    networks.mien_vgg(width=4).save(plain)
+    networks.mien_vgg(widths=(4, 8, 16, 32)).save(plain)
     model = keras.saving.load_model(plain)
     assert as_float32(model) is model  # a float32 model is converted as it is
 

@@ -35,6 +35,45 @@ def test_unknown_architecture_is_refused():
         networks.build("resnet1000")
 
 
+def _with_random_statistics(model, seed=5):
+    """A freshly built net has unit batch-norm statistics; a trained one does not (copies must carry them)."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if "_bn" in layer.name:
+            gamma, beta, mean, variance = layer.get_weights()
+            layer.set_weights([rng.uniform(0.5, 1.5, gamma.shape), rng.normal(0, 0.2, beta.shape),
+                               rng.normal(0, 0.5, mean.shape), rng.uniform(0.5, 2.0, variance.shape)])
+    return model
+
+
+def test_a_widened_net_computes_what_the_narrow_one_did():
+    narrow = _with_random_statistics(networks.mien_vgg(widths=(4, 8, 16, 32)))
+    faces = np.random.default_rng(2).uniform(0, 255, (8, 48, 48, 1)).astype("float32")
+    expected = np.asarray(narrow(faces, training=False))
+    # Doubled (every channel copied once) and 1.5x (half the channels copied, chosen at random).
+    wide = networks.widen(narrow, networks.mien_vgg(widths=(4, 8, 24, 64)), seed=3, noise=0.0)
+    np.testing.assert_allclose(np.asarray(wide(faces, training=False)), expected, atol=1e-5)
+    assert wide.get_layer("s4_conv2").kernel.shape == (3, 3, 64, 64)
+
+
+def test_widened_copies_start_apart_and_a_narrower_target_is_refused():
+    narrow = _with_random_statistics(networks.mien_vgg(widths=(4, 8, 16, 32)))
+    wide = networks.widen(narrow, networks.mien_vgg(widths=(4, 8, 16, 64)), seed=3, noise=0.01)
+    kernel = np.asarray(wide.get_layer("s4_conv1").kernel)
+    original = np.asarray(narrow.get_layer("s4_conv1").kernel)
+    np.testing.assert_array_equal(kernel[..., :32], original)  # the source's own channels are untouched
+    spread = np.abs(kernel[..., 32:] - original).max()
+    assert 0 < spread < 0.1 * np.abs(original).max()  # copies differ, so they can learn apart, but barely
+    faces = np.random.default_rng(2).uniform(0, 255, (8, 48, 48, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(wide(faces, training=False)), np.asarray(narrow(faces, training=False)),
+                               atol=0.02)
+    same = networks.widen(narrow, networks.mien_vgg(widths=(4, 8, 16, 32)), noise=0.01)
+    for a, b in zip(same.get_weights(), narrow.get_weights()):
+        np.testing.assert_array_equal(a, b)  # no new channels: a plain copy, no noise
+    with pytest.raises(ValueError, match="cannot hold"):
+        networks.widen(narrow, networks.mien_vgg(widths=(4, 8, 16, 16)))
+
+
 @pytest.fixture
 def tiny_fer(tmp_path):
     rng = np.random.default_rng(1)
@@ -107,6 +146,28 @@ def test_warm_restart_starts_from_the_given_weights(tiny_fer, tmp_path):
                                keras.ops.convert_to_numpy(start.weights[index]), atol=1e-6)
 
 
+def test_a_wider_architecture_warm_starts_from_a_narrow_model(tiny_fer, tmp_path):
+    import keras
+
+    from recommender.emotion.train import train
+
+    narrow = _with_random_statistics(networks.mien_vgg())
+    narrow.save(tmp_path / "narrow.keras")
+    runs = tmp_path / "runs"
+    train("mien_vgg_w384", 1, data_dir=tiny_fer, runs_dir=runs, run_name="wide", limit=32, verbose=0,
+          batch_size=32, learning_rate=0.0, init_from=str(tmp_path / "narrow.keras"), equalize=False)
+    wide = keras.saving.load_model(runs / "wide" / "last.keras")
+    assert wide.get_layer("s3_conv1").kernel.shape == (3, 3, 64, 192)
+    assert wide.get_layer("s4_conv2").kernel.shape == (3, 3, 384, 384)
+    # lr 0: the kernels are the narrow ones widened, the source's channels first
+    np.testing.assert_allclose(np.asarray(wide.get_layer("s3_conv1").kernel)[..., :128],
+                               np.asarray(narrow.get_layer("s3_conv1").kernel), atol=1e-6)
+    # 128 of the last stage's 256 channels were copied: the classifier reads each of them half as strongly
+    shares = np.asarray(wide.get_layer("classes").kernel)[:256] / np.asarray(narrow.get_layer("classes").kernel)
+    np.testing.assert_allclose(shares, shares[:, :1].repeat(7, axis=1), rtol=1e-4)
+    assert sorted(np.round(shares[:, 0], 3).tolist()) == [0.5] * 128 + [1.0] * 128
+
+
 def test_a_weight_average_is_validated_and_kept_as_best_while_the_checkpoint_trains_on(tiny_fer, tmp_path):
     import keras
     from django.core.management import call_command
@@ -173,7 +234,7 @@ def test_recalibrated_statistics_are_plain_averages_over_batches_as_served():
 
     from recommender.emotion.recalibration import recalibrate_batch_norm
 
-    model = networks.mien_vgg(width=4)
+    model = networks.mien_vgg(widths=(4, 8, 16, 32))
     faces = np.random.default_rng(3).integers(0, 256, (64, 48, 48), dtype=np.uint8)
     recalibrate_batch_norm(model, faces, batch_size=16)
     stats = {name: [keras.ops.convert_to_numpy(model.get_layer(name).moving_mean),
@@ -421,8 +482,8 @@ def crop_and_plain_models(tmp_path):
     from recommender.emotion import networks as nets
 
     paths = {"plain": tmp_path / "plain.keras", "crop": tmp_path / "crop.keras"}
-    nets.mien_vgg(width=4).save(paths["plain"])
-    nets.mien_vgg(width=4, input_size=40).save(paths["crop"])
+    nets.mien_vgg(widths=(4, 8, 16, 32)).save(paths["plain"])
+    nets.mien_vgg(widths=(4, 8, 16, 32), input_size=40).save(paths["crop"])
     return paths
 
 

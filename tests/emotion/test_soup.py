@@ -20,7 +20,7 @@ def ingredients(tmp_path, count: int) -> list:
     paths = []
     for number in range(count):
         keras.utils.set_random_seed(number)
-        model = networks.mien_vgg(width=4)
+        model = networks.mien_vgg(widths=(4, 8, 16, 32))
         recalibrate_batch_norm(model, FACES[number * 16:(number + 1) * 16], batch_size=16)
         paths.append(tmp_path / f"ingredient{number}.keras")
         model.save(paths[-1])
@@ -83,8 +83,8 @@ def test_greedy_keeps_only_ingredients_that_do_not_lower_public_test_accuracy(tm
 
 
 def test_only_one_network_makes_a_soup(tmp_path):
-    networks.mien_vgg(width=4).save(tmp_path / "narrow.keras")
-    networks.mien_vgg(width=8).save(tmp_path / "wide.keras")
+    networks.mien_vgg(widths=(4, 8, 16, 32)).save(tmp_path / "narrow.keras")
+    networks.mien_vgg(widths=(8, 16, 32, 64)).save(tmp_path / "wide.keras")
     with pytest.raises(ValueError, match="weights differ in shape"):
         cook([tmp_path / "narrow.keras", tmp_path / "wide.keras"], FACES, FACES[:8], np.zeros(8, dtype=np.int64))
     with pytest.raises(SystemExit):
