@@ -7,13 +7,14 @@ FER2013 classes.
 - ``paper_cnn``: Table 1 of the paper. The table says 3x3 kernels, but its printed output sizes
   (42, 36, 18, 12, 6, 3) only follow from 7x7 *valid* convolutions (48-6=42, 42-6=36, pool 18,
   18-6=12, 12-6=6, pool 3), so we use 7x7 valid kernels to reproduce the table's shapes.
-- ``mien_vgg``: the model we ship: a VGG-style net with batch norm, four stages of two 3x3
-  convolutions, global average pooling and dropout; about 1.2M parameters, cheap enough to serve
-  on one CPU thread.
-- ``mien_vgg_w512`` and ``mien_vgg_w384``: the same net with its last stage doubled (3.2M parameters)
-  or its last two stages 1.5x as wide (2.5M). Most parameters cost little arithmetic there (6x6 and 12x12
-  maps): one view serves in ~4.2 ms on one thread against ~2.4 ms. ``widen`` starts them from a trained
-  mien_vgg computing the same function, so they need not be trained from scratch.
+- ``mien_vgg``: a VGG-style net with batch norm, four stages of two 3x3 convolutions, global
+  average pooling and dropout; about 1.2M parameters, cheap enough to serve on one CPU thread
+  (shipped until 2026-12-08).
+- ``mien_vgg_w512`` (the model we ship) and ``mien_vgg_w384``: the same net with its last stage
+  doubled (3.2M parameters) or its last two stages 1.5x as wide (2.5M). Most parameters cost little
+  arithmetic there (6x6 and 12x12 maps): one view serves in ~4.2 ms on one thread against ~2.5 ms
+  (the model card's levers). ``widen`` starts them from a trained mien_vgg computing the same
+  function, so they need not be trained from scratch.
 """
 
 from __future__ import annotations
