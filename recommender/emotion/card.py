@@ -20,7 +20,8 @@ import numpy as np
 
 from .evaluate import evaluate_npz, plot_confusion, plot_label_distribution
 from .card_face_path import FACE_PATH_PROSE
-from .card_levers import lever_sections, teacher_section
+from .card_levers import lever_sections
+from .card_teachers import teacher_section
 from .labels import EMOTIONS
 from .train import DEFAULT_DATA_DIR, REPO_ROOT, WEIGHTS_DIR, read_history
 
